@@ -1,0 +1,135 @@
+import Foundation
+public import SamverkanCore
+import Yams
+
+/// Reads a config directory (`samverkand.yaml` and `agreements.d/*.yaml`), validates it, and
+/// reports every problem at once as `FILE:LINE:COLUMN: error: …`.
+public struct ConfigLoader: Sendable {
+    public static let settingsFile = "samverkand.yaml"
+    public static let agreementsDirectory = "agreements.d"
+
+    public init() {}
+
+    /// Loads and validates the directory. `today` (in the config's zone) enables the warnings
+    /// that depend on the date, such as an agreement that has ended; the loader never reads the
+    /// clock itself.
+    public func load(directory: String, today: LocalDate? = nil) throws(ConfigError) -> LoadedConfig {
+        var log = DiagnosticLog()
+        var hasher = Fingerprint()
+        let settingsPath =
+            directory.hasSuffix("/") ? directory + Self.settingsFile : directory + "/" + Self.settingsFile
+        var files = [settingsPath]
+        var settings = DaemonSettings()
+        if let text = readFile(settingsPath, &log) {
+            hasher.add(Self.settingsFile, text)
+            if let root = parse(text, file: settingsPath, &log) {
+                settings = SettingsReader(file: settingsPath).read(root, &log)
+            }
+        }
+        let zone = Zone(identifier: settings.timezone) ?? Zone(TimeZone(secondsFromGMT: 0) ?? .current)
+
+        var agreements: [(Agreement, file: String, position: Position)] = []
+        let agreementsPath = (directory.hasSuffix("/") ? directory : directory + "/") + Self.agreementsDirectory
+        for name in yamlFiles(in: agreementsPath) {
+            let path = agreementsPath + "/" + name
+            files.append(path)
+            guard let text = readFile(path, &log) else { continue }
+            hasher.add(Self.agreementsDirectory + "/" + name, text)
+            guard let root = parse(text, file: path, &log) else { continue }
+            let reader = AgreementReader(file: path, zone: zone, today: today)
+            if let agreement = reader.read(root, &log) {
+                agreements.append((agreement, path, YAMLValue(node: root, file: path).position))
+            }
+        }
+
+        var firstFile: [String: String] = [:]
+        for (agreement, file, position) in agreements {
+            if let other = firstFile[agreement.id] {
+                log.error(file, position, "duplicate agreement id '\(agreement.id)' (also defined in \(other))")
+            } else {
+                firstFile[agreement.id] = file
+            }
+        }
+
+        if log.hasErrors {
+            throw ConfigError(diagnostics: log.items)
+        }
+        return LoadedConfig(
+            directory: directory, settings: settings, zone: zone, agreements: agreements.map(\.0),
+            warnings: log.items, fingerprint: hasher.hex, files: files)
+    }
+
+    private func readFile(_ path: String, _ log: inout DiagnosticLog) -> String? {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let reason =
+                FileManager.default.fileExists(atPath: path) ? "cannot be read (permissions?)" : "does not exist"
+            log.error(path, .start, "\(path) \(reason)")
+            return nil
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            log.error(path, .start, "file is not valid UTF-8")
+            return nil
+        }
+        PrivacyScan.check(text, file: path, &log)
+        return text
+    }
+
+    private func parse(_ text: String, file: String, _ log: inout DiagnosticLog) -> Node? {
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                log.error(file, .start, "file is empty; expected a mapping")
+                return nil
+            }
+            return node
+        } catch let error as YamlError {
+            switch error {
+            case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+                .composer(_, let problem, let mark, _):
+                log.error(file, Position(line: mark.line, column: mark.column), "YAML syntax: \(problem)")
+            default:
+                log.error(file, .start, "YAML syntax: \(error)")
+            }
+            return nil
+        } catch {
+            log.error(file, .start, "YAML syntax: \(error)")
+            return nil
+        }
+    }
+
+    private func yamlFiles(in directory: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }.sorted()
+    }
+}
+
+/// FNV-1a over file names and contents: enough to tell whether a config changed.
+struct Fingerprint {
+    private var state: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    mutating func add(_ name: String, _ text: String) {
+        for byte in name.utf8 { mix(byte) }
+        mix(0)
+        for byte in text.utf8 { mix(byte) }
+        mix(0)
+    }
+
+    private mutating func mix(_ byte: UInt8) {
+        state ^= UInt64(byte)
+        state = state &* 0x0000_0100_0000_01b3
+    }
+
+    var hex: String {
+        let digits = String(state, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}
+
+/// Slugs of `design.md`: `[a-z0-9][a-z0-9-]*`.
+func isSlug(_ text: String) -> Bool {
+    guard let first = text.unicodeScalars.first, first.isASCIILowerOrDigit else { return false }
+    return text.unicodeScalars.allSatisfy { $0.isASCIILowerOrDigit || $0 == "-" }
+}
+
+extension Unicode.Scalar {
+    fileprivate var isASCIILowerOrDigit: Bool { ("a"..."z").contains(self) || ("0"..."9").contains(self) }
+}

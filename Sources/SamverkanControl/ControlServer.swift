@@ -1,0 +1,148 @@
+import CSystemd
+public import Logging
+public import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// HTTP/1.1 on a Unix socket: either a path we bind, or a listening socket inherited from
+/// systemd socket activation (platform.md 3).
+public final class ControlServer: Sendable {
+    typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+
+    struct Accepted: Sendable {
+        var connection: Connection
+        var peer: PeerCredentials?
+    }
+
+    /// The largest request body accepted (64 KiB, `design.md`).
+    public static let maximumBodySize = 64 * 1024
+
+    private let server: NIOAsyncChannel<Accepted, Never>
+    private let handler: any ControlHandler
+    private let logger: Logger
+    /// Where the socket is, for messages: the path, or "inherited socket".
+    public let address: String
+
+    private init(server: NIOAsyncChannel<Accepted, Never>, handler: any ControlHandler, logger: Logger, address: String)
+    {
+        self.server = server
+        self.handler = handler
+        self.logger = logger
+        self.address = address
+    }
+
+    /// Binds (or adopts) the listening socket. When this returns, clients can connect: the
+    /// kernel queues them until `run()` accepts.
+    public static func start(
+        path: String, inheritedSocket: Int32?, group: any EventLoopGroup, handler: any ControlHandler, logger: Logger
+    ) async throws -> ControlServer {
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+        let initializer: @Sendable (any Channel) -> EventLoopFuture<Accepted> = { channel in
+            let credentials: EventLoopFuture<PeerCredentials?>
+            if let provider = channel as? any SocketOptionProvider {
+                let raw: EventLoopFuture<cs_ucred> = provider.unsafeGetSocketOption(
+                    level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
+                credentials = raw.map { PeerCredentials(pid: $0.pid, uid: $0.uid, gid: $0.gid) }
+                    .recover { _ in nil }
+            } else {
+                credentials = channel.eventLoop.makeSucceededFuture(nil)
+            }
+            return credentials.flatMapThrowing { peer in
+                try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                return Accepted(connection: try Connection(wrappingChannelSynchronously: channel), peer: peer)
+            }
+        }
+        let server: NIOAsyncChannel<Accepted, Never>
+        let address: String
+        if let fd = inheritedSocket {
+            server = try await bootstrap.bind(fd, childChannelInitializer: initializer)
+            address = "inherited socket (fd \(fd))"
+        } else {
+            server = try await bootstrap.bind(
+                unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
+            // NIO never sets the mode; under UMask=0077 only the owner could connect (unix(7)).
+            chmod(path, 0o660)
+            address = path
+        }
+        return ControlServer(server: server, handler: handler, logger: logger, address: address)
+    }
+
+    /// Accepts and serves connections until the task is cancelled.
+    public func run() async throws {
+        try await withTaskCancellationHandler {
+            try await server.executeThenClose { inbound in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await accepted in inbound {
+                        group.addTask { await self.serve(accepted) }
+                    }
+                }
+            }
+        } onCancel: {
+            server.channel.close(promise: nil)
+        }
+    }
+
+    private func serve(_ accepted: Accepted) async {
+        do {
+            try await accepted.connection.executeThenClose { inbound, outbound in
+                var head: HTTPRequestHead?
+                var body: [UInt8] = []
+                var tooLarge = false
+                for try await part in inbound {
+                    switch part {
+                    case .head(let requestHead):
+                        head = requestHead
+                        body = []
+                        tooLarge = false
+                    case .body(let buffer):
+                        if body.count + buffer.readableBytes > Self.maximumBodySize {
+                            tooLarge = true
+                        } else {
+                            body.append(contentsOf: buffer.readableBytesView)
+                        }
+                    case .end:
+                        guard let requestHead = head else { continue }
+                        let response: ControlResponse
+                        if tooLarge {
+                            response = ControlResponse(
+                                status: 413,
+                                body: Array(
+                                    #"{"error":{"code":"body_too_large","message":"request body over 64 KiB"}}"#.utf8))
+                        } else {
+                            let (path, query) = ControlRequest.split(target: requestHead.uri)
+                            let request = ControlRequest(
+                                method: requestHead.method.rawValue, path: path, query: query,
+                                headers: requestHead.headers.map { ($0.name, $0.value) }, body: body,
+                                peer: accepted.peer)
+                            response = await handler.handle(request)
+                        }
+                        let keepAlive = requestHead.isKeepAlive && !tooLarge
+                        var headers = HTTPHeaders()
+                        headers.add(name: "Content-Type", value: response.contentType)
+                        headers.add(name: "Content-Length", value: String(response.body.count))
+                        headers.add(name: "Server", value: "samverkand")
+                        if !keepAlive { headers.add(name: "Connection", value: "close") }
+                        try await outbound.write(
+                            .head(
+                                HTTPResponseHead(
+                                    version: requestHead.version,
+                                    status: HTTPResponseStatus(statusCode: response.status),
+                                    headers: headers)))
+                        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
+                        try await outbound.write(.end(nil))
+                        if !keepAlive { return }
+                        head = nil
+                    }
+                }
+            }
+        } catch {
+            logger.debug("control connection ended: \(error)")
+        }
+    }
+}

@@ -1,0 +1,174 @@
+/// The JSON shapes of the control socket and `samverkanctl --json` (`design.md`, "Control
+/// socket"). Times are RFC 3339 local time with offset: `2026-11-02T09:00:00+01:00`.
+
+/// A deadline as the socket and `plan --json` print it.
+public struct DeadlineView: Codable, Sendable, Hashable {
+    public var id: String
+    public var agreement: String
+    public var obligation: String
+    public var kind: String
+    public var title: String
+    public var due: String
+    public var state: String
+    public var notices: [NoticeView]
+    /// Only in `GET /v1/deadlines/{id}` and `samverkanctl explain`.
+    public var explanation: [String]?
+
+    public init(
+        id: String, agreement: String, obligation: String, kind: String, title: String, due: String, state: String,
+        notices: [NoticeView], explanation: [String]? = nil
+    ) {
+        self.id = id
+        self.agreement = agreement
+        self.obligation = obligation
+        self.kind = kind
+        self.title = title
+        self.due = due
+        self.state = state
+        self.notices = notices
+        self.explanation = explanation
+    }
+}
+
+public struct NoticeView: Codable, Sendable, Hashable {
+    public var id: String
+    public var slot: String
+    public var at: String
+    public var state: String
+
+    public init(id: String, slot: String, at: String, state: String) {
+        self.id = id
+        self.slot = slot
+        self.at = at
+        self.state = state
+    }
+}
+
+/// `GET /v1/status`.
+public struct StatusView: Codable, Sendable {
+    public struct Config: Codable, Sendable {
+        public var directory: String
+        public var generation: Int
+        public var loadedAt: String
+        public var fingerprint: String
+        public var agreements: Int
+        public var timezone: String
+        public var warnings: Int
+
+        public init(
+            directory: String, generation: Int, loadedAt: String, fingerprint: String, agreements: Int,
+            timezone: String, warnings: Int
+        ) {
+            self.directory = directory
+            self.generation = generation
+            self.loadedAt = loadedAt
+            self.fingerprint = fingerprint
+            self.agreements = agreements
+            self.timezone = timezone
+            self.warnings = warnings
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case directory, generation, fingerprint, agreements, timezone, warnings
+            case loadedAt = "loaded_at"
+        }
+    }
+
+    public struct Counts: Codable, Sendable {
+        public var planned: Int
+        public var pendingNotices: Int
+        public var sentNotices: Int
+        public var failedNotices: Int
+
+        public init(planned: Int, pendingNotices: Int, sentNotices: Int, failedNotices: Int) {
+            self.planned = planned
+            self.pendingNotices = pendingNotices
+            self.sentNotices = sentNotices
+            self.failedNotices = failedNotices
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case planned
+            case pendingNotices = "pending_notices"
+            case sentNotices = "sent_notices"
+            case failedNotices = "failed_notices"
+        }
+    }
+
+    public var version: String
+    public var pid: Int32
+    public var startedAt: String
+    public var uptimeSeconds: Int
+    public var config: Config
+    public var deadlines: Counts
+    public var nextDue: DeadlineView?
+    public var nextNotice: NoticeView?
+    public var lastReloadError: String?
+    public var status: String
+
+    public init(
+        version: String, pid: Int32, startedAt: String, uptimeSeconds: Int, config: Config, deadlines: Counts,
+        nextDue: DeadlineView?, nextNotice: NoticeView?, lastReloadError: String?, status: String
+    ) {
+        self.version = version
+        self.pid = pid
+        self.startedAt = startedAt
+        self.uptimeSeconds = uptimeSeconds
+        self.config = config
+        self.deadlines = deadlines
+        self.nextDue = nextDue
+        self.nextNotice = nextNotice
+        self.lastReloadError = lastReloadError
+        self.status = status
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case version, pid, config, deadlines, status
+        case startedAt = "started_at"
+        case uptimeSeconds = "uptime_seconds"
+        case nextDue = "next_due"
+        case nextNotice = "next_notice"
+        case lastReloadError = "last_reload_error"
+    }
+}
+
+/// `POST /v1/reload`.
+public struct ReloadView: Codable, Sendable {
+    public var generation: Int
+    public var changed: Bool
+    public var summary: String
+    public var warnings: [String]
+
+    public init(generation: Int, changed: Bool, summary: String, warnings: [String]) {
+        self.generation = generation
+        self.changed = changed
+        self.summary = summary
+        self.warnings = warnings
+    }
+}
+
+/// `{"error": {"code", "message"}}`, the body of every 4xx and 5xx answer.
+public struct ErrorView: Codable, Sendable {
+    public struct Detail: Codable, Sendable {
+        public var code: String
+        public var message: String
+        public var details: [String]?
+
+        public init(code: String, message: String, details: [String]? = nil) {
+            self.code = code
+            self.message = message
+            self.details = details
+        }
+    }
+
+    public var error: Detail
+
+    public init(code: String, message: String, details: [String]? = nil) {
+        self.error = Detail(code: code, message: message, details: details)
+    }
+}
+
+/// The version every binary reports.
+public enum SamverkanVersion {
+    public static let current = "0.1.0"
+}

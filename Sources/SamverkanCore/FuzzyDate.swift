@@ -1,0 +1,55 @@
+/// A date as precise as its source: a day, a month or only a year.
+///
+/// "under tiden 2019-2021" (seed 001) gives an end known only to the year; the working date is
+/// derived (2021-12-31) and every explanation says so (`design.md`, "Imprecise dates"). A derived
+/// date is never presented as if the source had given it.
+public struct FuzzyDate: Sendable, Hashable, CustomStringConvertible {
+    public enum Precision: String, Sendable, Hashable {
+        case day, month, year
+    }
+
+    /// Which end of a coarse period the working date is taken from.
+    public enum Anchor: Sendable {
+        case start, end
+    }
+
+    public let precision: Precision
+    /// The working date: the day itself, or the first or last day of the month or year.
+    public let date: LocalDate
+    /// As written in config: `2021`, `2021-12`, `2021-12-31`.
+    public let text: String
+
+    public init(precision: Precision, date: LocalDate, text: String) {
+        self.precision = precision
+        self.date = date
+        self.text = text
+    }
+
+    /// Parses `YYYY`, `YYYY-MM` or `YYYY-MM-DD`; a coarse value takes the anchor's end of the period.
+    public init?(parsing text: String, anchor: Anchor) {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard let first = parts.first, first.count == 4, let year = Int(first) else { return nil }
+        switch parts.count {
+        case 1:
+            let date =
+                anchor == .start ? LocalDate(year: year, month: 1, day: 1) : LocalDate(year: year, month: 12, day: 31)
+            guard let date else { return nil }
+            self.init(precision: .year, date: date, text: text)
+        case 2:
+            guard parts[1].count == 2, let month = Int(parts[1]), (1...12).contains(month) else { return nil }
+            let day = anchor == .start ? 1 : LocalDate.daysIn(month: month, year: year)
+            guard let date = LocalDate(year: year, month: month, day: day) else { return nil }
+            self.init(precision: .month, date: date, text: text)
+        case 3:
+            guard let date = LocalDate(iso: text) else { return nil }
+            self.init(precision: .day, date: date, text: text)
+        default:
+            return nil
+        }
+    }
+
+    public var isDerived: Bool { precision != .day }
+
+    /// `2021-12-31`, or `2021-12-31 (derived from 2021)` when the source gave less.
+    public var description: String { isDerived ? "\(date) (derived from \(text))" : "\(date)" }
+}

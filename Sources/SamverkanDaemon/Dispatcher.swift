@@ -1,0 +1,139 @@
+import Foundation
+import Logging
+import SamverkanConfig
+import SamverkanCore
+import SamverkanSinks
+
+/// Routes a due notice to its sinks, renders it and delivers it, logging every attempt to the
+/// journal with the fields of `design.md`.
+struct Dispatcher: Sendable {
+    let sinks: [String: any NoticeSink]
+    let routes: [RouteConfig]
+    let agreements: [String: Agreement]
+    let zone: Zone
+    let logger: Logger
+
+    enum Outcome: Sendable {
+        case sent(late: Bool)
+        case retry(at: Date)
+        case dead
+    }
+
+    init(config: LoadedConfig, stateDirectory: String, logger: Logger) throws(SinkSetupError) {
+        var sinks: [String: any NoticeSink] = [:]
+        for sink in config.settings.sinks {
+            sinks[sink.name] = try SinkFactory.make(sink, stateDirectory: stateDirectory)
+        }
+        self.sinks = sinks
+        self.routes = config.settings.routes
+        self.agreements = Dictionary(config.agreements.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        self.zone = config.zone
+        self.logger = logger
+    }
+
+    /// The sinks a notice goes to: those of the first matching route. No route: the journal
+    /// entry is the delivery (the minimal configuration that needs nothing else).
+    func route(agreement: String, kind: String, slot: String) -> RouteConfig? {
+        routes.first { $0.matches(agreement: agreement, kind: kind, slot: slot) }
+    }
+
+    func deliver(_ entry: ScheduleBook.Entry, deadline: Deadline, now: Date) async -> Outcome {
+        let notice = entry.notice
+        let late = now.timeIntervalSince(notice.at) > 60
+        let agreement = agreements[deadline.agreement]
+        let text = NoticeText(zone: zone).render(
+            deadline: deadline, slot: notice.slot, agreementTitle: agreement?.title ?? deadline.agreement)
+        let outgoing = OutgoingNotice(
+            id: notice.id, slot: notice.slot, at: zone.rfc3339(notice.at), late: late, agreement: deadline.agreement,
+            agreementTitle: agreement?.title ?? deadline.agreement,
+            deadline: deadline.view(zone: zone, state: "upcoming", noticeStates: [:]),
+            recipients: notice.recipients.map { .init(role: $0, address: agreement?.roles[$0]?.email) },
+            subject: text.subject, body: text.body)
+        var metadata: Logger.Metadata = [
+            "samverkan_agreement": "\(deadline.agreement)",
+            "samverkan_deadline": "\(deadline.id)",
+            "samverkan_notice": "\(notice.id)",
+            "samverkan_kind": "\(deadline.kind)",
+            "samverkan_due": "\(zone.rfc3339(deadline.due))",
+            "samverkan_slot": "\(notice.slot)",
+            "samverkan_recipients": "\(notice.recipients.joined(separator: ","))",
+        ]
+        if late { metadata["samverkan_late"] = "1" }
+        guard let route = route(agreement: deadline.agreement, kind: deadline.kind, slot: notice.slot) else {
+            metadata["message_id"] = "\(JournalEvent.noticeSent.rawValue)"
+            metadata["samverkan_sink"] = "journal"
+            logger.notice(
+                "notice \(notice.id) due \(zone.rfc3339(notice.at)) (no route: journal only)", metadata: metadata)
+            return .sent(late: late)
+        }
+        var failedTransient = false
+        var failedPermanent = false
+        for sinkName in route.sinks {
+            guard let sink = sinks[sinkName] else { continue }
+            metadata["samverkan_sink"] = "\(sinkName)"
+            do {
+                let receipt = try await sink.deliver(outgoing)
+                metadata["message_id"] = "\(JournalEvent.noticeSent.rawValue)"
+                logger.notice("notice \(notice.id) delivered to \(sinkName): \(receipt.detail)", metadata: metadata)
+            } catch {
+                metadata["message_id"] = "\(JournalEvent.noticeFailed.rawValue)"
+                logger.error("notice \(notice.id) not delivered to \(sinkName): \(error)", metadata: metadata)
+                if error.code == .transient { failedTransient = true } else { failedPermanent = true }
+            }
+        }
+        if failedTransient {
+            // Exponential backoff from 30 s to 1 h; the sinks issue adds per-sink budgets.
+            let delay = min(30.0 * pow(2.0, Double(max(entry.attempts - 1, 0))), 3600)
+            return .retry(at: now.addingTimeInterval(delay))
+        }
+        if failedPermanent {
+            metadata["message_id"] = "\(JournalEvent.deadLetter.rawValue)"
+            logger.critical("notice \(notice.id) could not be delivered and was given up", metadata: metadata)
+            return .dead
+        }
+        return .sent(late: late)
+    }
+}
+
+/// A sink in config that this version cannot run.
+struct SinkSetupError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+/// Makes sinks from config: one line per type.
+enum SinkFactory {
+    static func make(_ config: SinkConfig, stateDirectory: String) throws(SinkSetupError) -> any NoticeSink {
+        switch config.type {
+        case "file":
+            var directory = config.options["directory"] ?? "outbox"
+            if !directory.hasPrefix("/") { directory = stateDirectory + "/" + directory }
+            let formatName = config.options["format"] ?? "eml"
+            guard let format = FileSink.Format(rawValue: formatName) else {
+                throw SinkSetupError(
+                    message:
+                        "sink '\(config.name)': format \(formatName) is not available in this version; use json or txt")
+            }
+            let mode = config.options["mode"].flatMap { mode_t($0, radix: 8) } ?? 0o640
+            return FileSink(name: config.name, directory: directory, format: format, mode: mode)
+        default:
+            throw SinkSetupError(
+                message: "sink '\(config.name)': type \(config.type) is not available in this version (available: file)"
+            )
+        }
+    }
+}
+
+extension Deadline {
+    /// The JSON shape of `design.md`.
+    func view(zone: Zone, state: String, noticeStates: [String: String], explain: Bool = false) -> DeadlineView {
+        DeadlineView(
+            id: id, agreement: agreement, obligation: obligation, kind: kind, title: title, due: zone.rfc3339(due),
+            state: state,
+            notices: notices.map {
+                NoticeView(id: $0.id, slot: $0.slot, at: zone.rfc3339($0.at), state: noticeStates[$0.id] ?? "pending")
+            },
+            explanation: explain
+                ? explanation + notices.compactMap { n in n.explanation.map { "\(n.slot): \($0)" } } : nil)
+    }
+}

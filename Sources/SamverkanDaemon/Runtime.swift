@@ -1,0 +1,171 @@
+import Foundation
+import Logging
+import SamverkanConfig
+import SamverkanCore
+import Systemd
+
+/// The running daemon's config and its generations: loads, plans, reloads, and answers status.
+actor Runtime {
+    let options: DaemonOptions
+    let clock: any WallClock
+    let notifier: any ServiceNotifier
+    let logger: Logger
+    let scheduler: Scheduler
+    let startedAt: Date
+    private(set) var config: LoadedConfig
+    private(set) var generation = 1
+    private(set) var loadedAt: Date
+    private(set) var lastReloadError: String?
+
+    /// How far ahead deadlines are planned, and how far back overdue ones are kept.
+    static let horizonDays = 400
+    static let lookbackDays = 60
+
+    init(
+        options: DaemonOptions, config: LoadedConfig, clock: any WallClock, notifier: any ServiceNotifier,
+        logger: Logger
+    ) throws(SinkSetupError) {
+        self.options = options
+        self.config = config
+        self.clock = clock
+        self.notifier = notifier
+        self.logger = logger
+        let now = clock.now()
+        self.startedAt = now
+        self.loadedAt = now
+        let dispatcher = try Dispatcher(config: config, stateDirectory: options.stateDirectory, logger: logger)
+        self.scheduler = Scheduler(clock: clock, dispatcher: dispatcher)
+    }
+
+    /// Plans the horizon and hands it to the scheduler.
+    func start() async {
+        _ = await scheduler.install(plan: plan(config), dispatcher: nil)
+    }
+
+    func plan(_ config: LoadedConfig) -> [Deadline] {
+        let today = config.zone.today(clock.now())
+        return Planner(zone: config.zone).plan(
+            config.agreements, from: today.adding(days: -Self.lookbackDays),
+            through: today.adding(days: Self.horizonDays))
+    }
+
+    /// Reloads the config directory. An invalid config is refused and the running one stays.
+    func reload(requestedBy who: String) async -> Result<ReloadView, ReloadFailure> {
+        notifier.send(.reloading(status: "Reloading config (\(who))"))
+        defer { Task { await self.notifyReady() } }
+        let zoneToday = config.zone.today(clock.now())
+        let newConfig: LoadedConfig
+        let dispatcher: Dispatcher
+        do {
+            newConfig = try ConfigLoader().load(directory: options.configDirectory, today: zoneToday)
+            dispatcher = try Dispatcher(config: newConfig, stateDirectory: options.stateDirectory, logger: logger)
+        } catch let error as ConfigError {
+            return refuse(ReloadFailure(message: "config is invalid", details: error.errors.map(\.description)))
+        } catch {
+            return refuse(ReloadFailure(message: "\(error)", details: ["\(error)"]))
+        }
+        let changed = newConfig.fingerprint != config.fingerprint
+        let change = await scheduler.install(plan: plan(newConfig), dispatcher: dispatcher)
+        config = newConfig
+        generation += 1
+        loadedAt = clock.now()
+        lastReloadError = nil
+        let summary = change.summary(zone: newConfig.zone)
+        logger.notice(
+            "config reloaded (\(who)): generation \(generation), \(summary)",
+            metadata: [
+                "message_id": "\(JournalEvent.reloaded.rawValue)", "samverkan_generation": "\(generation)",
+                "samverkan_config_fingerprint": "\(newConfig.fingerprint)",
+            ])
+        for warning in newConfig.warnings { logger.warning("\(warning)") }
+        return .success(
+            ReloadView(
+                generation: generation, changed: changed, summary: summary,
+                warnings: newConfig.warnings.map(\.description)))
+    }
+
+    private func refuse(_ failure: ReloadFailure) -> Result<ReloadView, ReloadFailure> {
+        lastReloadError = ([failure.message] + failure.details).joined(separator: "\n")
+        logger.error(
+            "reload refused, generation \(generation) keeps running: \(failure.message)\n\(failure.details.joined(separator: "\n"))",
+            metadata: ["message_id": "\(JournalEvent.reloadRefused.rawValue)"])
+        return .failure(failure)
+    }
+
+    func notifyReady() async {
+        notifier.send(.ready(status: await statusLine()))
+    }
+
+    /// The one-line STATUS= text systemctl shows.
+    func statusLine() async -> String {
+        let book = await scheduler.snapshot
+        var line = "Generation \(generation): \(book.deadlines.count) deadlines planned"
+        if let next = book.nextNotice {
+            line += "; next notice \(config.zone.rfc3339(next.nextAttempt)) \(next.notice.id)"
+        }
+        if lastReloadError != nil { line += "; last reload refused" }
+        return line
+    }
+
+    func status() async -> StatusView {
+        let book = await scheduler.snapshot
+        let zone = config.zone
+        let now = clock.now()
+        let next = book.ordered.first { $0.due >= now }
+        let nextNotice = book.nextNotice.map {
+            NoticeView(
+                id: $0.notice.id, slot: $0.notice.slot, at: zone.rfc3339($0.nextAttempt), state: $0.state.rawValue)
+        }
+        return StatusView(
+            version: SamverkanVersion.current, pid: getpid(), startedAt: zone.rfc3339(startedAt),
+            uptimeSeconds: Int(now.timeIntervalSince(startedAt)),
+            config: .init(
+                directory: config.directory, generation: generation, loadedAt: zone.rfc3339(loadedAt),
+                fingerprint: config.fingerprint, agreements: config.agreements.count, timezone: zone.identifier,
+                warnings: config.warnings.count),
+            deadlines: .init(
+                planned: book.deadlines.count, pendingNotices: book.count(.pending), sentNotices: book.count(.sent),
+                failedNotices: book.count(.failed) + book.count(.dead)),
+            nextDue: next.map { view($0, book: book, now: now) }, nextNotice: nextNotice,
+            lastReloadError: lastReloadError, status: await statusLine())
+    }
+
+    /// Deadlines due up to `within` from now, plus overdue ones, sorted by due.
+    func deadlines(within seconds: Int, agreement: String?, kind: String?, limit: Int?) async -> [DeadlineView] {
+        let book = await scheduler.snapshot
+        let now = clock.now()
+        let zone = config.zone
+        let lastDay = zone.today(now.addingTimeInterval(TimeInterval(seconds)))
+        var result: [DeadlineView] = []
+        for deadline in book.ordered {
+            let dueDay = zone.today(deadline.due)
+            // Overdue deadlines (not done) stay listed for as long as the lookback keeps them.
+            guard dueDay <= lastDay else { break }
+            if let agreement, deadline.agreement != agreement { continue }
+            if let kind, deadline.kind != kind { continue }
+            result.append(view(deadline, book: book, now: now))
+            if let limit, result.count >= limit { break }
+        }
+        return result
+    }
+
+    func deadline(id: String) async -> DeadlineView? {
+        let book = await scheduler.snapshot
+        guard let deadline = book.deadlines[id] else { return nil }
+        return view(deadline, book: book, now: clock.now(), explain: true)
+    }
+
+    private func view(_ deadline: Deadline, book: ScheduleBook, now: Date, explain: Bool = false) -> DeadlineView {
+        var states: [String: String] = [:]
+        for notice in deadline.notices { states[notice.id] = book.state(ofNotice: notice.id)?.rawValue }
+        return deadline.view(
+            zone: config.zone, state: deadline.due < now ? "overdue" : "upcoming", noticeStates: states,
+            explain: explain)
+    }
+}
+
+/// Why a reload was refused.
+struct ReloadFailure: Error, Sendable {
+    var message: String
+    var details: [String]
+}

@@ -1,0 +1,93 @@
+public import Foundation
+import SamverkanCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Writes one file per notice into a directory, named by the notice id (`/` → `.`), atomically:
+/// a temporary file, fsync, rename, fsync of the directory. A reader never sees half a file, and
+/// a notice written twice (after a crash) replaces itself with the same content.
+public struct FileSink: NoticeSink {
+    public enum Format: String, Sendable {
+        case json, txt
+    }
+
+    public let name: String
+    public var type: String { "file" }
+    public let directory: String
+    public let format: Format
+    public let mode: mode_t
+
+    public init(name: String, directory: String, format: Format, mode: mode_t = 0o640) {
+        self.name = name
+        self.directory = directory
+        self.format = format
+        self.mode = mode
+    }
+
+    public func deliver(_ notice: OutgoingNotice) async throws(SinkError) -> DeliveryReceipt {
+        let content: [UInt8]
+        switch format {
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            guard let data = try? encoder.encode(notice) else {
+                throw SinkError(.permanent, "cannot encode notice \(notice.id) as JSON")
+            }
+            content = Array(data) + [0x0A]
+        case .txt:
+            content = Array("Ämne: \(notice.subject)\n\n\(notice.body)".utf8)
+        }
+        let fileName = NoticeID.fileName(notice.id) + "." + format.rawValue
+        try write(content, to: fileName)
+        return DeliveryReceipt(detail: directory + "/" + fileName)
+    }
+
+    private func write(_ content: [UInt8], to fileName: String) throws(SinkError) {
+        if mkdir(directory, 0o750) != 0 && errno != EEXIST {
+            throw SinkError(.transient, "cannot create \(directory): \(String(cString: strerror(errno)))")
+        }
+        let final = directory + "/" + fileName
+        let temporary = directory + "/.tmp-\(getpid())-" + fileName
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else {
+            throw SinkError(.transient, "cannot create \(temporary): \(String(cString: strerror(errno)))")
+        }
+        var ok = true
+        var failure = ""
+        content.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    ok = false
+                    failure = String(cString: strerror(errno))
+                    return
+                }
+                offset += n
+            }
+        }
+        fchmod(fd, mode)
+        if ok && fsync(fd) != 0 {
+            ok = false
+            failure = "fsync: " + String(cString: strerror(errno))
+        }
+        close(fd)
+        guard ok else {
+            unlink(temporary)
+            throw SinkError(.transient, "cannot write \(temporary): \(failure)")
+        }
+        guard rename(temporary, final) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw SinkError(.transient, "cannot rename to \(final): \(reason)")
+        }
+        let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirFD >= 0 {
+            fsync(dirFD)
+            close(dirFD)
+        }
+    }
+}

@@ -1,0 +1,236 @@
+import ArgumentParser
+import Foundation
+import SamverkanClient
+import SamverkanConfig
+import SamverkanCore
+
+/// Exit codes of `design.md`: 0 ok, 1 user error, 2 daemon unreachable, 3 daemon error.
+enum Exit {
+    static let userError: Int32 = 1
+    static let unreachable: Int32 = 2
+    static let daemonError: Int32 = 3
+}
+
+struct SocketOptions: ParsableArguments {
+    @Option(
+        help: "The control socket (default: $SAMVERKAN_SOCKET, /run/samverkan/control.sock, ./.samverkan/control.sock)."
+    )
+    var socket: String?
+
+    @Flag(help: "Print JSON for scripts.")
+    var json = false
+
+    var path: String {
+        if let socket { return socket }
+        if let env = ProcessInfo.processInfo.environment["SAMVERKAN_SOCKET"], !env.isEmpty { return env }
+        let system = "/run/samverkan/control.sock"
+        if FileManager.default.fileExists(atPath: system) { return system }
+        let local = "./.samverkan/control.sock"
+        return FileManager.default.fileExists(atPath: local) ? local : system
+    }
+
+    /// Sends a request; maps failures to the exit codes and a helpful message.
+    func call(_ method: String, _ target: String, body: Data? = nil) throws -> Data {
+        let client = ControlClient(socketPath: path)
+        let response: ControlClient.Response
+        do {
+            response = try client.request(method, target, body: body)
+        } catch let error as ControlClient.ConnectError {
+            throw Failure(message: error.description, code: Exit.unreachable)
+        } catch {
+            throw Failure(message: "\(error)", code: Exit.unreachable)
+        }
+        guard (200..<300).contains(response.status) else {
+            if json { FileHandle.standardOutput.write(response.body) }
+            let detail = try? JSONDecoder().decode(ErrorView.self, from: response.body)
+            var message =
+                "samverkand answered \(response.status): \(detail?.error.message ?? String(decoding: response.body, as: UTF8.self))"
+            if let details = detail?.error.details, !details.isEmpty {
+                message += "\n" + details.joined(separator: "\n")
+            }
+            throw Failure(
+                message: message, code: (400..<500).contains(response.status) ? Exit.userError : Exit.daemonError)
+        }
+        return response.body
+    }
+}
+
+/// An error with its exit code and a message for stderr.
+struct Failure: Error, CustomStringConvertible {
+    var message: String
+    var code: Int32
+    var description: String { message }
+}
+
+func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
+    do {
+        return try JSONDecoder().decode(type, from: data)
+    } catch {
+        throw Failure(
+            message: "samverkand sent an answer this samverkanctl cannot read: \(error)", code: Exit.daemonError)
+    }
+}
+
+func printJSON(_ data: Data) {
+    FileHandle.standardOutput.write(data)
+    if data.last != 0x0A { FileHandle.standardOutput.write(Data([0x0A])) }
+}
+
+protocol FailingCommand: ParsableCommand {
+    func execute() throws
+}
+
+extension FailingCommand {
+    func run() throws {
+        do {
+            try execute()
+        } catch let failure as Failure {
+            FileHandle.standardError.write(Data("samverkanctl: \(failure.message)\n".utf8))
+            throw ExitCode(failure.code)
+        }
+    }
+}
+
+@main
+struct Samverkanctl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "samverkanctl",
+        abstract: "Ask samverkand what is due, and tell it what is done.",
+        version: SamverkanVersion.current,
+        subcommands: [Status.self, Upcoming.self, Show.self, Reload.self, CheckConfig.self])
+}
+
+struct Status: FailingCommand {
+    static let configuration = CommandConfiguration(abstract: "Version, uptime, loaded config and the next deadline.")
+    @OptionGroup var options: SocketOptions
+
+    func execute() throws {
+        let data = try options.call("GET", "/v1/status")
+        if options.json { return printJSON(data) }
+        let status = try decode(StatusView.self, data)
+        let now = Date()
+        var rows: [[String]] = [
+            ["samverkand", "\(status.version) (pid \(status.pid))"],
+            ["uppe sedan", HumanFormat.when(status.startedAt, now: now)],
+            [
+                "konfiguration",
+                "\(status.config.directory), generation \(status.config.generation), laddad \(HumanFormat.when(status.config.loadedAt, now: now))",
+            ],
+            ["överenskommelser", "\(status.config.agreements)"],
+            [
+                "planerade",
+                "\(status.deadlines.planned) tidsfrister, \(status.deadlines.pendingNotices) meddelanden väntar, \(status.deadlines.sentNotices) skickade, \(status.deadlines.failedNotices) misslyckade",
+            ],
+        ]
+        if let next = status.nextDue {
+            rows.append(["nästa", "\(HumanFormat.when(next.due, now: now))  \(next.title)  [\(next.id)]"])
+        } else {
+            rows.append(["nästa", "inga planerade tidsfrister"])
+        }
+        if let notice = status.nextNotice {
+            rows.append(["nästa meddelande", "\(HumanFormat.when(notice.at, now: now))  \(notice.id)"])
+        }
+        if let error = status.lastReloadError {
+            rows.append(["senaste omladdning", "vägrad: \(error.split(separator: "\n").first ?? "")"])
+        }
+        print(HumanFormat.table(rows))
+    }
+}
+
+struct Upcoming: FailingCommand {
+    static let configuration = CommandConfiguration(abstract: "The next deadlines, and those overdue and not done.")
+    @OptionGroup var options: SocketOptions
+    @Option(help: "How far ahead: 30d, 12h, 2w.") var within = "30d"
+    @Option(help: "Only this agreement.") var agreement: String?
+    @Option(help: "Only this kind (renewal, review, lagesbild, report, meeting, promise, custom).") var kind: String?
+    @Option(help: "At most this many.") var limit: Int?
+
+    func execute() throws {
+        var query = "within=\(within)"
+        if let agreement { query += "&agreement=\(agreement)" }
+        if let kind { query += "&kind=\(kind)" }
+        if let limit { query += "&limit=\(limit)" }
+        let data = try options.call("GET", "/v1/deadlines?\(query)")
+        if options.json { return printJSON(data) }
+        let deadlines = try decode([DeadlineView].self, data)
+        guard !deadlines.isEmpty else {
+            print("Inga tidsfrister inom \(within).")
+            return
+        }
+        let now = Date()
+        var rows = [["SISTA DAG", "LÄGE", "ÖVERENSKOMMELSE", "UPPGIFT", "ID"]]
+        for deadline in deadlines {
+            let state = deadline.state == "overdue" ? "försenad" : "kommande"
+            rows.append([
+                HumanFormat.when(deadline.due, now: now), state, deadline.agreement, deadline.title, deadline.id,
+            ])
+        }
+        print(HumanFormat.table(rows))
+    }
+}
+
+struct Show: FailingCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "One deadline with its notices and how its time was derived.", aliases: ["explain"])
+    @OptionGroup var options: SocketOptions
+    @Argument(help: "The deadline id, e.g. avesta-falun/arlig-uppfoljning/2026-09-07.") var id: String
+
+    func execute() throws {
+        let data = try options.call("GET", "/v1/deadlines/\(id)")
+        if options.json { return printJSON(data) }
+        let deadline = try decode(DeadlineView.self, data)
+        let now = Date()
+        print(
+            "\(deadline.title)\n  id:    \(deadline.id)\n  sista dag: \(HumanFormat.when(deadline.due, now: now))\n  läge:  \(deadline.state)"
+        )
+        print("  meddelanden:")
+        print(
+            HumanFormat.table(deadline.notices.map { ["   ", $0.slot, HumanFormat.when($0.at, now: now), $0.state] }))
+        if let explanation = deadline.explanation {
+            print("  så räknades tiden ut:")
+            for line in explanation { print("    \(line)") }
+        }
+    }
+}
+
+struct Reload: FailingCommand {
+    static let configuration = CommandConfiguration(abstract: "Reload the config, like SIGHUP, and show what changed.")
+    @OptionGroup var options: SocketOptions
+
+    func execute() throws {
+        let data = try options.call("POST", "/v1/reload")
+        if options.json { return printJSON(data) }
+        let view = try decode(ReloadView.self, data)
+        print("Generation \(view.generation): \(view.summary)")
+        for warning in view.warnings { print(warning) }
+    }
+}
+
+struct CheckConfig: FailingCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config", abstract: "Validate a config directory without a daemon (exit 0 valid, 1 invalid)."
+    )
+    @Argument(help: "The config directory.") var directory = "./Config"
+
+    func execute() throws {
+        switch Self.load(directory) {
+        case .success(let config):
+            for warning in config.warnings { FileHandle.standardError.write(Data("\(warning)\n".utf8)) }
+            let obligations = config.agreements.reduce(0) { $0 + $1.obligations.count }
+            print(
+                "\(directory): ok — \(config.agreements.count) agreements, \(obligations) obligations, \(config.warnings.count) warnings"
+            )
+        case .failure(let error):
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(Exit.userError)
+        }
+    }
+
+    /// Loads twice: once to learn the zone, then with today's date in it for date warnings.
+    static func load(_ directory: String) -> Result<LoadedConfig, ConfigError> {
+        let loader = ConfigLoader()
+        return Result { () throws(ConfigError) in try loader.load(directory: directory) }.flatMap { first in
+            Result { () throws(ConfigError) in try loader.load(directory: directory, today: first.zone.today(Date())) }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import SamverkanClient
+import SamverkanCore
+import Testing
+
+/// The real daemon binary under a stand-in for systemd's notify socket: readiness, reload,
+/// stop and watchdog as `design.md` and platform.md 2 define them.
+@Suite("samverkand lifecycle (sd_notify)")
+struct DaemonLifecycleTests {
+    func start(
+        _ name: String, agreements: [String: String] = [:], environment: [String: String] = [:]
+    ) throws -> (DaemonProcess, NotifyListener, TestConfig, URL) {
+        let root = try TestEnvironment.scratch(name)
+        let config = try TestConfig(
+            in: root, settings: TestConfig.fileSinkSettings,
+            agreements: agreements.isEmpty
+                ? [
+                    "prov.yaml": TestConfig.agreement(
+                        dueDate: TestConfig.inAFewMonths, time: "09:00", remind: "[30d, 1d]")
+                ] : agreements)
+        let listener = try NotifyListener(directory: root)
+        var env = environment
+        env["NOTIFY_SOCKET"] = listener.path
+        let daemon = try DaemonProcess(
+            config: config.directory, state: root.appendingPathComponent("state"), environment: env)
+        return (daemon, listener, config, root)
+    }
+
+    @Test("READY=1 arrives only once the control socket answers, with a STATUS")
+    func readyAfterSocket() async throws {
+        let (daemon, listener, _, _) = try start("ready")
+        defer { Task { await daemon.stop() } }
+        let ready = await listener.waitFor("READY=1")
+        let message = try #require(ready.match, "no READY=1; stderr:\n\(daemon.stderr)")
+        #expect(message.contains("STATUS=Generation 1"))
+        // The socket must answer at once: it was bound before READY=1 was sent.
+        let response = try ControlClient(socketPath: daemon.socketPath, timeoutSeconds: 5).request("GET", "/v1/status")
+        #expect(response.status == 200)
+        let status = try JSONDecoder().decode(StatusView.self, from: response.body)
+        #expect(status.config.generation == 1)
+        #expect(status.deadlines.planned == 1)
+        #expect(status.nextDue?.id == "prov/uppgift/\(TestConfig.inAFewMonths)")
+        await daemon.stop()
+    }
+
+    @Test("SIGHUP sends RELOADING=1 with MONOTONIC_USEC, then READY=1, and bumps the generation")
+    func reloadSequence() async throws {
+        let (daemon, listener, _, _) = try start("reload")
+        #expect(await listener.waitFor("READY=1").match != nil)
+        daemon.signal(SIGHUP)
+        let reloading = try #require(await listener.waitFor("RELOADING=1").match, "stderr:\n\(daemon.stderr)")
+        let monotonic = reloading.split(separator: "\n").first { $0.hasPrefix("MONOTONIC_USEC=") }
+        #expect(monotonic.flatMap { UInt64($0.dropFirst("MONOTONIC_USEC=".count)) } != nil)
+        let ready = try #require(await listener.waitFor("READY=1").match)
+        #expect(ready.contains("Generation 2"))
+        daemon.signal(SIGTERM)
+        #expect(await daemon.waitForExit() == 0)
+    }
+
+    @Test("SIGTERM sends STOPPING=1 and exits 0; SIGINT too")
+    func stopSequence() async throws {
+        for signal in [SIGTERM, SIGINT] {
+            let (daemon, listener, _, _) = try start("stop")
+            #expect(await listener.waitFor("READY=1").match != nil)
+            daemon.signal(signal)
+            #expect(await listener.waitFor("STOPPING=1").match != nil)
+            #expect(await daemon.waitForExit() == 0, "signal \(signal); stderr:\n\(daemon.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: daemon.socketPath), "a bound socket is removed on exit")
+        }
+    }
+
+    @Test("with WATCHDOG_USEC, WATCHDOG=1 arrives every half interval; a wedged scheduler stops it")
+    func watchdog() async throws {
+        let (daemon, listener, _, _) = try start(
+            "watchdog", environment: ["WATCHDOG_USEC": "1000000", "SAMVERKAN_FAULT_INJECTION": "1"])
+        defer { Task { await daemon.stop() } }
+        #expect(await listener.waitFor("READY=1").match != nil)
+        let clock = ContinuousClock()
+        let before = clock.now
+        #expect(await listener.waitFor("WATCHDOG=1", timeout: .seconds(2)).match != nil)
+        #expect(await listener.waitFor("WATCHDOG=1", timeout: .seconds(2)).match != nil)
+        #expect(clock.now - before < .milliseconds(1800), "two pings within ~1 s at a 1 s interval")
+        let wedge = try ControlClient(socketPath: daemon.socketPath).request("POST", "/v1/_test/wedge-scheduler")
+        #expect(wedge.status == 200)
+        // At most one ping already in flight; then silence for well over the interval.
+        _ = await listener.next(timeout: .milliseconds(700))
+        let late = await listener.waitFor("WATCHDOG=1", timeout: .seconds(2))
+        #expect(late.match == nil, "a wedged scheduler must stop the watchdog pings")
+        // Status still answers: the control socket does not wait on the scheduler loop.
+        #expect(try ControlClient(socketPath: daemon.socketPath).request("GET", "/v1/status").status == 200)
+        daemon.signal(SIGTERM)
+        #expect(await daemon.waitForExit() == 0)
+    }
+
+    @Test("the test-only fault switch is off without SAMVERKAN_FAULT_INJECTION")
+    func faultSwitchOff() async throws {
+        let (daemon, listener, _, _) = try start("nofault")
+        defer { Task { await daemon.stop() } }
+        #expect(await listener.waitFor("READY=1").match != nil)
+        let wedge = try ControlClient(socketPath: daemon.socketPath).request("POST", "/v1/_test/wedge-scheduler")
+        #expect(wedge.status == 404)
+        await daemon.stop()
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+
+/// The real `samverkand` binary started as a child process, as users start it.
+final class DaemonProcess: @unchecked Sendable {
+    // @unchecked: `process` is only mutated in init; Foundation's Process is thread-safe for
+    // the calls made here (signals, status, termination handler).
+    let process = Process()
+    let stateDirectory: URL
+    let socketPath: String
+    let stderrFile: URL
+    private let exited = AsyncStreamBox()
+
+    init(
+        executable: String = TestEnvironment.daemon, arguments: [String]? = nil, config: URL, state: URL,
+        socket: String? = nil, environment: [String: String] = [:]
+    ) throws {
+        stateDirectory = state
+        socketPath = socket ?? state.appendingPathComponent("control.sock").path
+        stderrFile = state.deletingLastPathComponent().appendingPathComponent(
+            "daemon-\(UUID().uuidString.prefix(6)).log")
+        _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments ?? ["--config", config.path, "--state", state.path, "--socket", socketPath]
+        var env = ProcessInfo.processInfo.environment
+        for key in [
+            "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "JOURNAL_STREAM",
+            "INVOCATION_ID",
+        ] {
+            env.removeValue(forKey: key)
+        }
+        env.merge(environment) { $1 }
+        process.environment = env
+        process.standardError = try FileHandle(forWritingTo: stderrFile)
+        process.standardOutput = FileHandle.nullDevice
+        let box = exited
+        process.terminationHandler = { p in box.finish(p.terminationStatus) }
+        try process.run()
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// The exit status, or nil if it did not exit in time.
+    func waitForExit(timeout: Duration = .seconds(15)) async -> Int32? {
+        await exited.value(timeout: timeout)
+    }
+
+    var stderr: String { (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? "" }
+
+    func stop() async {
+        if process.isRunning {
+            signal(SIGTERM)
+            if await waitForExit(timeout: .seconds(10)) == nil { signal(SIGKILL) }
+        }
+    }
+}
+
+/// A one-shot value that async code can wait for with a timeout.
+final class AsyncStreamBox: @unchecked Sendable {
+    // @unchecked: all state is guarded by `lock`.
+    private let lock = NSLock()
+    private var result: Int32?
+    private var waiters: [CheckedContinuation<Int32?, Never>] = []
+
+    func finish(_ value: Int32) {
+        let pending = lock.withLock { () -> [CheckedContinuation<Int32?, Never>] in
+            result = value
+            defer { waiters = [] }
+            return waiters
+        }
+        for waiter in pending { waiter.resume(returning: value) }
+    }
+
+    func value(timeout: Duration) async -> Int32? {
+        await withTaskGroup(of: Int32?.self) { group in
+            group.addTask {
+                await withCheckedContinuation { continuation in
+                    let ready = self.lock.withLock { () -> Int32? in
+                        if let result = self.result { return result }
+                        self.waiters.append(continuation)
+                        return nil
+                    }
+                    if let ready { continuation.resume(returning: ready) }
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            if first == nil {
+                // Timed out: release the waiter so the group can finish.
+                let pending = lock.withLock { () -> [CheckedContinuation<Int32?, Never>] in
+                    defer { waiters = [] }
+                    return waiters
+                }
+                for waiter in pending { waiter.resume(returning: nil) }
+            }
+            group.cancelAll()
+            return first
+        }
+    }
+}
