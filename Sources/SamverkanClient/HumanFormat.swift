@@ -6,11 +6,11 @@ public enum HumanFormat {
     static let weekdays = ["mån", "tis", "ons", "tors", "fre", "lör", "sön"]
 
     /// Formats an RFC 3339 local time from the daemon, relative to `now`.
-    public static func when(_ rfc3339: String, now: Date) -> String {
+    public static func when(_ rfc3339: String, now: Date?) -> String {
         guard rfc3339.count >= 16, let date = LocalDate(iso: rfc3339.prefix(10)) else { return rfc3339 }
         let clock = rfc3339.dropFirst(11).prefix(5)
         var text = "\(weekdays[date.weekday - 1]) \(date) \(clock)"
-        if let instant = Zone.parseRFC3339(rfc3339) { text += " (\(relative(instant, now: now)))" }
+        if let now, let instant = Zone.parseRFC3339(rfc3339) { text += " (\(relative(instant, now: now)))" }
         return text
     }
 

@@ -9,8 +9,10 @@ struct AgreementReader {
     let today: LocalDate?
 
     static let keys = ["id", "title", "parties", "source", "valid", "roles", "obligations", "windows"]
-    static let obligationKeys = ["id", "kind", "title", "schedule", "remind", "notify", "quote"]
-    static let scheduleKeys = ["date", "before_end", "time", "working_day"]
+    static let obligationKeys = [
+        "id", "kind", "title", "schedule", "remind", "notify", "quote", "collect_from", "questions",
+    ]
+    static let scheduleKeys = ["date", "before_end", "rrule", "start", "time", "working_day"]
     static let windowKeys = ["id", "kind", "duration", "remind_after", "escalate_after", "escalate_to", "notify"]
 
     func read(_ root: Node, _ log: inout DiagnosticLog) -> Agreement? {
@@ -145,10 +147,45 @@ struct AgreementReader {
             }
         }
         let notify = readRoles(map["notify"], agreement: agreement, &log, what: "notify")
+        let collectFrom = readRoles(map["collect_from"], agreement: agreement, &log, what: "collect_from")
+        let questions = map["questions"]?.strings(&log, what: "questions") ?? []
+        if !questions.isEmpty && collectFrom.isEmpty, let node = map["questions"] {
+            log.error(file, node.position, "questions need collect_from: the roles that answer them")
+        }
         guard let id, let schedule else { return nil }
+        if case .recurring(let rule, let start) = schedule.rule, let dtstart = start ?? agreement.valid.from?.date {
+            checkRecurrence(rule, start: dtstart, remind: remind, agreement: agreement, map: map, &log)
+        }
         return Obligation(
             id: id, kind: kind, title: title, schedule: schedule, remind: remind, notify: notify,
-            quote: map["quote"]?.string(&log, what: "quote"))
+            quote: map["quote"]?.string(&log, what: "quote"), collectFrom: collectFrom, questions: questions)
+    }
+
+    /// Rules that never fire inside the agreement's validity, and lead times at least as long as
+    /// the gap between occurrences (a monthly rule cannot have a 30-day reminder).
+    private func checkRecurrence(
+        _ rule: RecurrenceRule, start: LocalDate, remind: [LeadTime], agreement: Agreement, map: YAMLMapping,
+        _ log: inout DiagnosticLog
+    ) {
+        let position = map["schedule"]?.position ?? map.position
+        // An open-ended agreement is checked over ten years from its start.
+        let end = agreement.valid.until?.date ?? start.adding(days: 3653)
+        let dates = rule.occurrences(start: start, from: start, through: end)
+        if dates.isEmpty {
+            log.error(
+                file, position,
+                "rrule \(rule) never fires between \(start) and \(agreement.valid.until.map { "the agreement's end \($0)" } ?? end.description)"
+            )
+            return
+        }
+        let gaps = zip(dates, dates.dropFirst()).map { $0.days(until: $1) }
+        guard let shortest = gaps.min() else { return }
+        for lead in remind where lead.approximateSeconds >= shortest * 86_400 {
+            log.error(
+                file, map["remind"]?.position ?? position,
+                "lead time \(lead) is not shorter than the \(shortest) days between occurrences of \(rule); a reminder would come before the previous deadline"
+            )
+        }
     }
 
     private func readRoles(_ value: YAMLValue?, agreement: Agreement, _ log: inout DiagnosticLog, what: String)

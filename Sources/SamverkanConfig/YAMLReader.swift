@@ -13,6 +13,12 @@ struct YAMLValue {
         return Position(line: mark.line, column: mark.column)
     }
 
+    /// A single- or double-quoted scalar: its content starts one column after the node.
+    var isQuoted: Bool {
+        guard case .scalar(let scalar) = node else { return false }
+        return scalar.style == .singleQuoted || scalar.style == .doubleQuoted
+    }
+
     var isNull: Bool {
         guard case .scalar(let scalar) = node else { return false }
         return scalar.tag.description == Tag.Name.null.rawValue

@@ -77,11 +77,18 @@ public struct Obligation: Sendable, Hashable {
     public var notify: [String]
     /// The sentence of the source document the obligation comes from.
     public var quote: String?
+    /// For a collection round (the monthly lägesbild): the roles that each answer. Each
+    /// respondent has its own reminders; `notify` gets the summary and the overdue notice.
+    public var collectFrom: [String]
+    /// The questions of a collection round (seed 001's six focus areas are the model).
+    public var questions: [String]
 
     public init(
         id: String, kind: ObligationKind, title: String, schedule: Schedule, remind: [LeadTime] = [],
-        notify: [String] = [], quote: String? = nil
+        notify: [String] = [], quote: String? = nil, collectFrom: [String] = [], questions: [String] = []
     ) {
+        self.collectFrom = collectFrom
+        self.questions = questions
         self.id = id
         self.kind = kind
         self.title = title
@@ -99,6 +106,8 @@ public struct Schedule: Sendable, Hashable {
         case date(FuzzyDate)
         /// A fixed number of days before the agreement's `valid.until`.
         case beforeEnd(days: Int)
+        /// An RFC 5545 rule; DTSTART is `start`, else the agreement's `valid.from`.
+        case recurring(RecurrenceRule, start: LocalDate?)
     }
 
     public var rule: Rule

@@ -1,24 +1,30 @@
-import Foundation
+public import Foundation
 
-/// The pure heart of the product: agreements + zone + a date range → deadlines with their
-/// notices, each with an explanation of how its time was derived.
+/// The pure heart of the product: agreements + calendar + zone + a date range → deadlines with
+/// their notices, each with an explanation of how its time was derived.
 ///
 /// No clock and no I/O: the same input always gives the same deadlines with the same ids.
 public struct Planner: Sendable {
     public let zone: Zone
+    public let calendar: SwedishCalendar
 
-    public init(zone: Zone) {
+    public init(zone: Zone, calendar: SwedishCalendar = SwedishCalendar()) {
         self.zone = zone
+        self.calendar = calendar
     }
 
     /// Every deadline whose due date (in the zone) lies in `from...through`, sorted by due
     /// instant and then id.
-    public func plan(_ agreements: [Agreement], from: LocalDate, through: LocalDate) -> [Deadline] {
+    ///
+    /// Throws when a working-day move or a `wd` lead time would need a year outside the
+    /// calendar's law (2005–2200): such a date is refused rather than computed under the wrong law.
+    public func plan(_ agreements: [Agreement], from: LocalDate, through: LocalDate) throws(CalendarError) -> [Deadline]
+    {
         var deadlines: [Deadline] = []
         for agreement in agreements {
             for obligation in agreement.obligations {
                 for nominal in occurrences(of: obligation, in: agreement, from: from, through: through) {
-                    let deadline = makeDeadline(agreement: agreement, obligation: obligation, nominal: nominal)
+                    let deadline = try makeDeadline(agreement: agreement, obligation: obligation, nominal: nominal)
                     let dueDate = zone.today(deadline.due)
                     if dueDate >= from && dueDate <= through {
                         deadlines.append(deadline)
@@ -42,49 +48,164 @@ public struct Planner: Sendable {
         switch obligation.schedule.rule {
         case .date(let fuzzy):
             guard fuzzy.date >= lower, fuzzy.date <= upper else { return [] }
-            return [NominalDate(date: fuzzy.date, origin: fuzzy.isDerived ? "date \(fuzzy)" : "date \(fuzzy.date)")]
+            return [
+                NominalDate(
+                    date: fuzzy.date, origin: fuzzy.isDerived ? "one-off date \(fuzzy)" : "one-off date \(fuzzy.date)")
+            ]
         case .beforeEnd(let days):
             guard let end = agreement.valid.until else { return [] }
             let date = end.date.adding(days: -days)
             guard date >= lower, date <= upper else { return [] }
             return [NominalDate(date: date, origin: "\(days) days before the agreement ends (\(end))")]
+        case .recurring(let rule, let start):
+            guard let dtstart = start ?? agreement.valid.from?.date else { return [] }
+            // An agreement's end bounds its obligations; the rule's own UNTIL or COUNT may end it sooner.
+            let last = min(upper, agreement.valid.until?.date ?? upper)
+            let origin = "rule \(rule) from \(dtstart)"
+            return rule.occurrences(start: dtstart, from: max(lower, dtstart), through: last).map {
+                NominalDate(date: $0, origin: origin)
+            }
         }
     }
 
-    func makeDeadline(agreement: Agreement, obligation: Obligation, nominal: NominalDate) -> Deadline {
+    func makeDeadline(agreement: Agreement, obligation: Obligation, nominal: NominalDate) throws(CalendarError)
+        -> Deadline
+    {
         let schedule = obligation.schedule
         var explanation = ["rule: \(nominal.origin)", "nominal date: \(nominal.date)"]
-        let (due, dstNote) = zone.resolve(LocalDateTime(date: nominal.date, time: schedule.time))
+        var dueDate = nominal.date
+        switch schedule.workingDay {
+        case .none:
+            // Only a note: outside the calendar's years the date simply stays.
+            if let reason = (try? calendar.nonWorkingReason(dueDate)) ?? nil {
+                explanation.append("\(dueDate) is \(reason); kept (working_day: none)")
+            }
+        case .next, .previous:
+            if let reason = try calendar.nonWorkingReason(dueDate) {
+                let moved =
+                    schedule.workingDay == .next
+                    ? try calendar.nextWorkingDay(onOrAfter: dueDate)
+                    : try calendar.previousWorkingDay(onOrBefore: dueDate)
+                explanation.append(
+                    "\(dueDate) is \(reason), moved to \(schedule.workingDay == .next ? "next" : "previous") working day \(moved)"
+                )
+                dueDate = moved
+            }
+        }
+        let (due, dstNote) = zone.resolve(LocalDateTime(date: dueDate, time: schedule.time))
         explanation.append("due: \(zone.rfc3339(due)) (\(schedule.time) local time in \(zone.identifier))")
         if let dstNote { explanation.append(dstNote) }
         let deadlineID = "\(agreement.id)/\(obligation.id)/\(nominal.date)"
+
         var notices: [PlannedNotice] = []
+        let isRound = !obligation.collectFrom.isEmpty
         for lead in obligation.remind {
-            let at: Date
-            var note: String
-            switch lead {
-            case .days(let n), .workingDays(let n):
-                let local = LocalDateTime(date: nominal.date.adding(days: -n), time: schedule.time)
-                let resolved = zone.resolve(local)
-                at = resolved.instant
-                note = "\(lead) before due: \(local)"
-                if let dst = resolved.dstNote { note += "; \(dst)" }
-            case .hours(let n):
-                at = due.addingTimeInterval(TimeInterval(-n * 3600))
-                note = "\(n) hours before the due instant"
+            let (at, note) = try reminderTime(lead, dueDate: dueDate, time: schedule.time, due: due)
+            if isRound {
+                // A request and reminders per respondent, so they stop for whoever has answered.
+                for role in obligation.collectFrom {
+                    notices.append(
+                        PlannedNotice(
+                            id: "\(deadlineID)/\(lead.slot)/\(role)", slot: lead.slot, at: at, recipients: [role],
+                            explanation: note))
+                }
+            } else {
+                notices.append(
+                    PlannedNotice(
+                        id: "\(deadlineID)/\(lead.slot)", slot: lead.slot, at: at, recipients: obligation.notify,
+                        explanation: note))
             }
+        }
+        if isRound {
             notices.append(
                 PlannedNotice(
-                    id: "\(deadlineID)/\(lead.slot)", slot: lead.slot, at: at, recipients: obligation.notify,
-                    explanation: note))
+                    id: "\(deadlineID)/summary", slot: "summary", at: due, recipients: obligation.notify,
+                    explanation: "the round's summary to the coordinator at the due time"))
+        } else {
+            notices.append(PlannedNotice(id: "\(deadlineID)/due", slot: "due", at: due, recipients: obligation.notify))
         }
-        notices.append(
-            PlannedNotice(
-                id: "\(deadlineID)/due", slot: "due", at: due, recipients: obligation.notify, explanation: nil))
         notices.sort { ($0.at, $0.id) < ($1.at, $1.id) }
         return Deadline(
             id: deadlineID, agreement: agreement.id, obligation: obligation.id, kind: obligation.kind.rawValue,
             title: obligation.title, nominal: nominal.date, due: due, notices: notices, explanation: explanation)
+    }
+
+    /// When a reminder goes out. `d` and `wd` keep the wall-clock time; a `d` reminder that lands
+    /// on a non-working day moves to the previous working day so no lead time is lost; `h` is
+    /// elapsed time (`design.md`).
+    func reminderTime(_ lead: LeadTime, dueDate: LocalDate, time: LocalTime, due: Date) throws(CalendarError) -> (
+        Date, String
+    ) {
+        switch lead {
+        case .hours(let n):
+            return (due.addingTimeInterval(TimeInterval(-n * 3600)), "\(n) hours before the due instant")
+        case .days(let n):
+            var date = dueDate.adding(days: -n)
+            var note = "\(n) days before \(dueDate): \(date)"
+            if let reason = try calendar.nonWorkingReason(date) {
+                let moved = try calendar.previousWorkingDay(onOrBefore: date)
+                note += ", which is \(reason), moved to previous working day \(moved)"
+                date = moved
+            }
+            let resolved = zone.resolve(LocalDateTime(date: date, time: time))
+            return (resolved.instant, resolved.dstNote.map { note + "; " + $0 } ?? note)
+        case .workingDays(let n):
+            let date = try calendar.addingWorkingDays(-n, to: dueDate)
+            let note = "\(n) working days before \(dueDate): \(date)"
+            let resolved = zone.resolve(LocalDateTime(date: date, time: time))
+            return (resolved.instant, resolved.dstNote.map { note + "; " + $0 } ?? note)
+        }
+    }
+
+    /// The deadline and notices of an event-started window (SMADIT): elapsed time from
+    /// `openedAt`, never moved by DST, weekends or holidays (`domain.md` §4).
+    public func plan(window: Window, agreement: Agreement, reference: String, openedAt: Date) -> Deadline {
+        let deadlineID = "\(agreement.id)/\(window.id)/\(reference)"
+        let due = openedAt.addingTimeInterval(TimeInterval(window.durationSeconds))
+        var notices: [PlannedNotice] = []
+        for offset in window.remindAfterSeconds {
+            let slot = "+\(Self.hoursText(offset))"
+            notices.append(
+                PlannedNotice(
+                    id: "\(deadlineID)/\(slot)", slot: slot, at: openedAt.addingTimeInterval(TimeInterval(offset)),
+                    recipients: window.notify, explanation: "\(Self.hoursText(offset)) after the window opened"))
+        }
+        let escalationRecipients = Self.escalationRecipients(window: window, agreement: agreement)
+        for (index, offset) in window.escalateAfterSeconds.enumerated() {
+            let slot = index == 0 ? "escalation" : "escalation+\(Self.hoursText(offset))"
+            notices.append(
+                PlannedNotice(
+                    id: "\(deadlineID)/\(slot)", slot: slot, at: openedAt.addingTimeInterval(TimeInterval(offset)),
+                    recipients: escalationRecipients,
+                    explanation: "escalation \(Self.hoursText(offset)) after the window opened"))
+        }
+        notices.append(
+            PlannedNotice(
+                id: "\(deadlineID)/breach", slot: "breach", at: due, recipients: escalationRecipients,
+                explanation: "the target of \(Self.hoursText(window.durationSeconds)) passed with no outcome"))
+        notices.sort { ($0.at, $0.id) < ($1.at, $1.id) }
+        return Deadline(
+            id: deadlineID, agreement: agreement.id, obligation: window.id, kind: window.kind, title: window.kind,
+            nominal: zone.today(openedAt), due: due, notices: notices,
+            explanation: [
+                "window \(window.id) opened \(zone.rfc3339(openedAt))",
+                "due: \(zone.rfc3339(due)), \(Self.hoursText(window.durationSeconds)) of elapsed time (never moved by DST, weekends or holidays)",
+            ])
+    }
+
+    /// Escalations go to the notified roles' deputies and to `escalate_to`, each once.
+    static func escalationRecipients(window: Window, agreement: Agreement) -> [String] {
+        var roles: [String] = []
+        for role in window.notify.compactMap({ agreement.roles[$0]?.deputy }) + window.escalateTo
+        where !roles.contains(role) {
+            roles.append(role)
+        }
+        return roles.isEmpty ? window.notify : roles
+    }
+
+    /// `24h`, `90m`.
+    static func hoursText(_ seconds: Int) -> String {
+        seconds % 3600 == 0 ? "\(seconds / 3600)h" : "\(seconds / 60)m"
     }
 }
 

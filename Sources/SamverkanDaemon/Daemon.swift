@@ -82,7 +82,14 @@ public enum Daemon {
             logger.critical("\(error)", metadata: ["message_id": "\(JournalEvent.configInvalid.rawValue)"])
             return exitConfig
         }
-        await runtime.start()
+        do {
+            try await runtime.start()
+        } catch {
+            FileHandle.standardError.write(Data("samverkand: cannot plan: \(error.message)\n".utf8))
+            logger.critical(
+                "cannot plan: \(error.message)", metadata: ["message_id": "\(JournalEvent.configInvalid.rawValue)"])
+            return exitConfig
+        }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let status = await serve(

@@ -38,13 +38,16 @@ actor Runtime {
     }
 
     /// Plans the horizon and hands it to the scheduler.
-    func start() async {
-        _ = await scheduler.install(plan: plan(config), dispatcher: nil)
+    func start() async throws(CalendarError) {
+        _ = await scheduler.install(plan: try plan(config), dispatcher: nil)
     }
 
-    func plan(_ config: LoadedConfig) -> [Deadline] {
+    /// The deadlines of the rolling horizon. A date the calendar cannot place (outside
+    /// 2005–2200) makes the whole plan fail: nothing is computed under the wrong law.
+    func plan(_ config: LoadedConfig) throws(CalendarError) -> [Deadline] {
         let today = config.zone.today(clock.now())
-        return Planner(zone: config.zone).plan(
+        let planner = Planner(zone: config.zone, calendar: SwedishCalendar(closedDays: config.settings.closedDays))
+        return try planner.plan(
             config.agreements, from: today.adding(days: -Self.lookbackDays),
             through: today.adding(days: Self.horizonDays))
     }
@@ -64,8 +67,14 @@ actor Runtime {
         } catch {
             return refuse(ReloadFailure(message: "\(error)", details: ["\(error)"]))
         }
+        let newPlan: [Deadline]
+        do {
+            newPlan = try plan(newConfig)
+        } catch {
+            return refuse(ReloadFailure(message: "cannot plan: \(error.message)", details: [error.message]))
+        }
         let changed = newConfig.fingerprint != config.fingerprint
-        let change = await scheduler.install(plan: plan(newConfig), dispatcher: dispatcher)
+        let change = await scheduler.install(plan: newPlan, dispatcher: dispatcher)
         config = newConfig
         generation += 1
         loadedAt = clock.now()

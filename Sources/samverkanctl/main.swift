@@ -97,7 +97,7 @@ struct Samverkanctl: ParsableCommand {
         commandName: "samverkanctl",
         abstract: "Ask samverkand what is due, and tell it what is done.",
         version: SamverkanVersion.current,
-        subcommands: [Status.self, Upcoming.self, Show.self, Reload.self, CheckConfig.self])
+        subcommands: [Status.self, Upcoming.self, Show.self, Reload.self, CheckConfig.self, Plan.self])
 }
 
 struct Status: FailingCommand {
@@ -232,5 +232,83 @@ struct CheckConfig: FailingCommand {
         return Result { () throws(ConfigError) in try loader.load(directory: directory) }.flatMap { first in
             Result { () throws(ConfigError) in try loader.load(directory: directory, today: first.zone.today(Date())) }
         }
+    }
+}
+
+struct Plan: FailingCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Every deadline of a config directory between two dates, without a daemon.")
+    @Argument(help: "The config directory.") var directory = "./Config"
+    @Option(help: "First due date (YYYY-MM-DD), inclusive.") var from: String
+    @Option(help: "Last due date (YYYY-MM-DD), inclusive.") var to: String
+    @Flag(help: "Print the deadline objects as a JSON array.") var json = false
+    @Flag(help: "With each deadline, how its time was derived.") var explain = false
+
+    func execute() throws {
+        guard let first = LocalDate(iso: from), let last = LocalDate(iso: to) else {
+            throw Failure(message: "--from and --to must be dates as YYYY-MM-DD", code: Exit.userError)
+        }
+        guard first <= last else { throw Failure(message: "--from \(from) is after --to \(to)", code: Exit.userError) }
+        let config: LoadedConfig
+        switch CheckConfig.load(directory) {
+        case .success(let loaded): config = loaded
+        case .failure(let error):
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(Exit.userError)
+        }
+        let planner = Planner(zone: config.zone, calendar: SwedishCalendar(closedDays: config.settings.closedDays))
+        let deadlines: [Deadline]
+        do {
+            deadlines = try planner.plan(config.agreements, from: first, through: last)
+        } catch {
+            throw Failure(message: error.message, code: Exit.userError)
+        }
+        let zone = config.zone
+        if json {
+            let views = deadlines.map { deadline in
+                DeadlineView(
+                    id: deadline.id, agreement: deadline.agreement, obligation: deadline.obligation,
+                    kind: deadline.kind,
+                    title: deadline.title, due: zone.rfc3339(deadline.due), state: "planned",
+                    notices: deadline.notices.map {
+                        NoticeView(id: $0.id, slot: $0.slot, at: zone.rfc3339($0.at), state: "planned")
+                    },
+                    explanation: explain ? deadline.explanation : nil)
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            printJSON(try encoder.encode(views))
+            return
+        }
+        guard !deadlines.isEmpty else {
+            print("Inga tidsfrister mellan \(first) och \(last).")
+            return
+        }
+        let months = [
+            "januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
+            "november", "december",
+        ]
+        var output: [String] = []
+        var currentMonth: (Int, Int)?
+        var rows: [[String]] = []
+        func flush() {
+            if !rows.isEmpty { output.append(HumanFormat.table(rows)) }
+            rows = []
+        }
+        for deadline in deadlines {
+            let local = zone.local(deadline.due)
+            if currentMonth.map({ $0 != (local.date.year, local.date.month) }) ?? true {
+                flush()
+                currentMonth = (local.date.year, local.date.month)
+                output.append((output.isEmpty ? "" : "\n") + "\(months[local.date.month - 1]) \(local.date.year)")
+            }
+            let day = HumanFormat.when(zone.rfc3339(deadline.due), now: nil)
+            rows.append([
+                "  " + day, deadline.agreement, deadline.title, "\(deadline.notices.count) medd.", deadline.id,
+            ])
+            if explain { rows.append(contentsOf: deadline.explanation.map { ["", "", "    " + $0, "", ""] }) }
+        }
+        flush()
+        print(output.joined(separator: "\n"))
     }
 }
