@@ -3,16 +3,17 @@ public import Foundation
 /// Turns local wall times in the configured zone into instants and back, with the DST policy of
 /// `design.md`: a time that does not exist (spring forward) moves forward by the gap
 /// (02:30 → 03:30); a time that occurs twice (fall back) means the first.
+///
+/// The zone's UTC offsets are read once from Foundation's tz data into a table of transitions,
+/// so resolving a wall time is a binary search and a few integer operations: the planner does
+/// it for every notice.
 public struct Zone: Sendable {
     public let timeZone: TimeZone
-    private let calendar: Calendar
+    private let table: OffsetTable
 
     public init(_ timeZone: TimeZone) {
         self.timeZone = timeZone
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        calendar.locale = Locale(identifier: "sv_SE")
-        self.calendar = calendar
+        self.table = OffsetTable(timeZone)
     }
 
     /// The zone named by an IANA identifier (`Europe/Stockholm`), or nil if it is unknown.
@@ -23,34 +24,39 @@ public struct Zone: Sendable {
 
     public var identifier: String { timeZone.identifier }
 
+    /// The UTC offset in seconds at an instant.
+    public func offset(at instant: Date) -> Int {
+        table.offset(atUTC: Int(instant.timeIntervalSince1970.rounded(.down)))
+    }
+
     /// The instant of a local wall time, and a note when DST changed it.
     public func resolve(_ local: LocalDateTime) -> (instant: Date, dstNote: String?) {
-        var components = DateComponents()
-        components.year = local.date.year
-        components.month = local.date.month
-        components.day = local.date.day
-        components.hour = local.time.hour
-        components.minute = local.time.minute
-        components.second = local.time.second
-        // Foundation resolves a skipped time forward by the gap and a repeated time to the first
-        // occurrence (verified in platform.md 6.2); we still check and explain what happened.
-        guard let instant = calendar.date(from: components) else {
-            return (Date(timeIntervalSince1970: 0), "could not resolve \(local) in \(identifier)")
-        }
-        let back = self.local(instant)
-        if back != local {
+        let wall = local.date.dayNumber * 86_400 + local.time.secondsIntoDay
+        // Offsets a day either side: equal unless a transition is near.
+        let before = table.offset(atUTC: wall - 86_400)
+        let after = table.offset(atUTC: wall + 86_400)
+        if before == after { return (date(wall - before), nil) }
+        let first = wall - before
+        let second = wall - after
+        let firstValid = table.offset(atUTC: first) == before
+        let secondValid = table.offset(atUTC: second) == after
+        switch (firstValid, secondValid) {
+        case (true, true):
+            let earliest = min(first, second)
+            return (date(earliest), "\(local) occurs twice in \(identifier) (clocks go back); the first is used")
+        case (true, false):
+            return (date(first), nil)
+        case (false, true):
+            return (date(second), nil)
+        case (false, false):
+            // In the gap: reading the wall time with the old offset lands past the transition,
+            // which is the wall time moved forward by the gap.
+            let instant = date(first)
             return (
-                instant, "\(local) does not exist in \(identifier) (clocks go forward); moved forward to \(back.time)"
+                instant,
+                "\(local) does not exist in \(identifier) (clocks go forward); moved forward to \(self.local(instant).time)"
             )
         }
-        let earlier = instant.addingTimeInterval(-3600)
-        if self.local(earlier) == local {
-            return (earlier, "\(local) occurs twice in \(identifier) (clocks go back); the first is used")
-        }
-        if self.local(instant.addingTimeInterval(3600)) == local {
-            return (instant, "\(local) occurs twice in \(identifier) (clocks go back); the first is used")
-        }
-        return (instant, nil)
     }
 
     /// The instant of a local wall time, ignoring the explanation.
@@ -58,8 +64,8 @@ public struct Zone: Sendable {
 
     /// The local wall time of an instant, to the second.
     public func local(_ instant: Date) -> LocalDateTime {
-        let offset = timeZone.secondsFromGMT(for: instant)
-        let seconds = Int(instant.timeIntervalSince1970.rounded(.down)) + offset
+        let utc = Int(instant.timeIntervalSince1970.rounded(.down))
+        let seconds = utc + table.offset(atUTC: utc)
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let rest = seconds - days * 86_400
         // Both values are in range by construction.
@@ -74,13 +80,55 @@ public struct Zone: Sendable {
     /// `2026-11-02T09:00:00+01:00`.
     public func rfc3339(_ instant: Date) -> String {
         let local = self.local(instant)
-        let offset = timeZone.secondsFromGMT(for: instant)
+        let offset = self.offset(at: instant)
         let sign = offset < 0 ? "-" : "+"
         let magnitude = abs(offset)
         func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
         let time = local.time
         return "\(local.date)T\(two(time.hour)):\(two(time.minute)):\(two(time.second))"
             + "\(sign)\(two(magnitude / 3600)):\(two(magnitude % 3600 / 60))"
+    }
+
+    private func date(_ seconds: Int) -> Date { Date(timeIntervalSince1970: TimeInterval(seconds)) }
+}
+
+/// A zone's UTC offsets as a sorted list of transitions, read once from Foundation between 1900
+/// and 2200; outside that span the nearest known offset holds.
+private struct OffsetTable: Sendable {
+    /// UTC seconds at which an offset starts, and that offset.
+    let starts: [Int]
+    let offsets: [Int]
+    let initial: Int
+
+    init(_ zone: TimeZone) {
+        let first = Date(timeIntervalSince1970: -2_208_988_800)  // 1900-01-01
+        let last = Date(timeIntervalSince1970: 7_258_118_400)  // 2200-01-01
+        var starts: [Int] = []
+        var offsets: [Int] = []
+        var cursor = first
+        while let next = zone.nextDaylightSavingTimeTransition(after: cursor), next < last {
+            let at = Int(next.timeIntervalSince1970.rounded(.down))
+            let offset = zone.secondsFromGMT(for: next)
+            if offsets.last != offset {
+                starts.append(at)
+                offsets.append(offset)
+            }
+            cursor = next
+        }
+        self.starts = starts
+        self.offsets = offsets
+        self.initial = zone.secondsFromGMT(for: first)
+    }
+
+    func offset(atUTC seconds: Int) -> Int {
+        // The last transition at or before `seconds`.
+        var low = 0
+        var high = starts.count
+        while low < high {
+            let middle = (low + high) / 2
+            if starts[middle] <= seconds { low = middle + 1 } else { high = middle }
+        }
+        return low == 0 ? initial : offsets[low - 1]
     }
 }
 
