@@ -98,6 +98,26 @@ struct Samverkanctl: ParsableCommand {
         abstract: "Ask samverkand what is due, and tell it what is done.",
         version: SamverkanVersion.current,
         subcommands: [Status.self, Upcoming.self, Show.self, Reload.self, CheckConfig.self, Plan.self])
+
+    /// `--socket PATH` and `--json` may also come before the subcommand
+    /// (`samverkanctl --socket /run/x.sock status`): they are moved after it.
+    static func main() {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        var leading: [String] = []
+        while let first = arguments.first, first.hasPrefix("--socket") || first == "--json" {
+            leading.append(arguments.removeFirst())
+            if first == "--socket", let value = arguments.first {
+                leading.append(value)
+                arguments.removeFirst()
+            }
+        }
+        if !leading.isEmpty, !arguments.isEmpty {
+            arguments.insert(contentsOf: leading, at: 1)
+        } else {
+            arguments = leading + arguments
+        }
+        main(arguments)
+    }
 }
 
 struct Status: FailingCommand {
