@@ -230,13 +230,43 @@ struct AgreementReader {
                 log.error(file, node.position, "working_day must be none, next or previous, found '\(text)'")
             }
         }
-        let rules = ["date", "before_end"].filter { map[$0] != nil }
+        let rules = ["date", "before_end", "rrule"].filter { map[$0] != nil }
         guard rules.count == 1 else {
             log.error(
                 file, map.position,
                 rules.isEmpty
-                    ? "schedule needs one of: date, before_end" : "schedule takes only one of date and before_end")
+                    ? "schedule needs one of: date, before_end, rrule"
+                    : "schedule takes only one of date, before_end and rrule (found \(rules.joined(separator: " and ")))"
+            )
             return nil
+        }
+        if let node = map["start"], map["rrule"] == nil {
+            log.error(file, node.position, "start is the DTSTART of an rrule; a \(rules[0]) schedule does not take it")
+        }
+        if let node = map["rrule"] {
+            guard let text = node.string(&log, what: "rrule") else { return nil }
+            var start: LocalDate?
+            if let startNode = map["start"], let startText = startNode.string(&log, what: "start") {
+                start = LocalDate(iso: startText)
+                if start == nil {
+                    log.error(file, startNode.position, "start '\(startText)' is not a date (YYYY-MM-DD)")
+                }
+            }
+            if map["start"] == nil && agreement.valid.from == nil {
+                log.error(
+                    file, node.position,
+                    "an rrule needs a DTSTART: give the agreement valid.from, or start: in the schedule")
+            }
+            do {
+                let rule = try RecurrenceRule(parsing: text)
+                return Schedule(rule: .recurring(rule, start: start), time: time, workingDay: move)
+            } catch {
+                // Point at the offending part inside the string (one more column for a quote).
+                let quoted = node.isQuoted ? 1 : 0
+                let at = Position(line: node.position.line, column: node.position.column + quoted + error.offset)
+                log.error(file, at, "bad rrule: \(error.message)")
+                return nil
+            }
         }
         if let node = map["date"] {
             guard let date = fuzzyDate(node, anchor: .end, &log, what: "date") else { return nil }
