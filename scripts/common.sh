@@ -1,7 +1,8 @@
 # Shared by scripts/run and scripts/test: install Debian packages, as root or with sudo.
 # shellcheck shell=bash
 
-# The packages samverkand needs to build and run.
+# The packages samverkand needs to build and run (used by the scripts that source this file).
+# shellcheck disable=SC2034
 RUN_PACKAGES=(libsystemd-dev pkg-config tzdata)
 # What the test suite needs on top: a real journald, systemd-analyze and systemd-nspawn
 # (systemd, systemd-container), socket activation and clients (systemd, curl, socat), and
