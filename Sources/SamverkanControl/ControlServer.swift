@@ -3,6 +3,7 @@ public import Logging
 public import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -20,6 +21,13 @@ public final class ControlServer: Sendable {
 
     /// The largest request body accepted (64 KiB, `design.md`).
     public static let maximumBodySize = 64 * 1024
+    /// Connections served at once; more get 503 and are closed.
+    public static let maximumConnections = 256
+    /// The whole request must arrive within this time; an idle keep-alive connection is closed after the other.
+    public static let requestTimeout = TimeAmount.seconds(10)
+    public static let idleTimeout = TimeAmount.seconds(60)
+
+    private let active = Atomic<Int>(0)
 
     private let server: NIOAsyncChannel<Accepted, Never>
     private let handler: any ControlHandler
@@ -54,7 +62,18 @@ public final class ControlServer: Sendable {
                 credentials = channel.eventLoop.makeSucceededFuture(nil)
             }
             return credentials.flatMapThrowing { peer in
-                try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                var limits = NIOHTTPDecoderLimitConfiguration()
+                limits.maxHeaderFieldSize = 8 * 1024
+                limits.maxHeaderListSize = 32 * 1024
+                limits.maxHeaderFieldCount = 100
+                // The server pipeline of NIO, with our guard between the decoder and the pipelining
+                // handler: the guard's own answers (400, 408, 431) must not pass the pipelining
+                // handler, which only expects answers to requests it has seen.
+                let pipeline = channel.pipeline.syncOperations
+                try pipeline.addHandler(HTTPResponseEncoder())
+                try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(limitConfiguration: limits)))
+                try pipeline.addHandler(ConnectionGuard(requestTimeout: requestTimeout, idleTimeout: idleTimeout))
+                try pipeline.addHandler(HTTPServerPipelineHandler())
                 return Accepted(connection: try Connection(wrappingChannelSynchronously: channel), peer: peer)
             }
         }
@@ -88,7 +107,28 @@ public final class ControlServer: Sendable {
         }
     }
 
+    /// `{"error": {"code", "message"}}` as bytes.
+    static func errorBody(code: String, message: String) -> [UInt8] {
+        func escaped(_ text: String) -> String {
+            text.unicodeScalars.map { scalar -> String in
+                switch scalar {
+                case "\"": return "\\\""
+                case "\\": return "\\\\"
+                case _ where scalar.value < 0x20:
+                    let hex = String(scalar.value, radix: 16)
+                    return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                default: return String(scalar)
+                }
+            }.joined()
+        }
+        return Array(#"{"error":{"code":""#.utf8) + Array(escaped(code).utf8) + Array(#"","message":""#.utf8)
+            + Array(escaped(message).utf8) + Array("\"}}\n".utf8)
+    }
+
     private func serve(_ accepted: Accepted) async {
+        let count = active.wrappingAdd(1, ordering: .relaxed).newValue
+        defer { active.wrappingSubtract(1, ordering: .relaxed) }
+        let overCapacity = count > Self.maximumConnections
         do {
             try await accepted.connection.executeThenClose { inbound, outbound in
                 var head: HTTPRequestHead?
@@ -100,6 +140,16 @@ public final class ControlServer: Sendable {
                         head = requestHead
                         body = []
                         tooLarge = false
+                        // Refuse a declared oversized body at once instead of reading it.
+                        if let length = requestHead.headers.first(name: "content-length").flatMap(Int.init),
+                            length > Self.maximumBodySize
+                        {
+                            let response = ControlResponse(
+                                status: 413,
+                                body: Self.errorBody(code: "body_too_large", message: "request body over 64 KiB"))
+                            try await Self.write(response, version: requestHead.version, keepAlive: false, to: outbound)
+                            return
+                        }
                     case .body(let buffer):
                         if body.count + buffer.readableBytes > Self.maximumBodySize {
                             tooLarge = true
@@ -109,11 +159,16 @@ public final class ControlServer: Sendable {
                     case .end:
                         guard let requestHead = head else { continue }
                         let response: ControlResponse
-                        if tooLarge {
+                        if overCapacity {
+                            // Answered once the request is read: a response before its request
+                            // would break HTTP/1.1 pipelining.
+                            response = ControlResponse(
+                                status: 503,
+                                body: Self.errorBody(code: "busy", message: "too many connections; try again"))
+                        } else if tooLarge {
                             response = ControlResponse(
                                 status: 413,
-                                body: Array(
-                                    #"{"error":{"code":"body_too_large","message":"request body over 64 KiB"}}"#.utf8))
+                                body: Self.errorBody(code: "body_too_large", message: "request body over 64 KiB"))
                         } else {
                             let (path, query) = ControlRequest.split(target: requestHead.uri)
                             let request = ControlRequest(
@@ -122,20 +177,8 @@ public final class ControlServer: Sendable {
                                 peer: accepted.peer)
                             response = await handler.handle(request)
                         }
-                        let keepAlive = requestHead.isKeepAlive && !tooLarge
-                        var headers = HTTPHeaders()
-                        headers.add(name: "Content-Type", value: response.contentType)
-                        headers.add(name: "Content-Length", value: String(response.body.count))
-                        headers.add(name: "Server", value: "samverkand")
-                        if !keepAlive { headers.add(name: "Connection", value: "close") }
-                        try await outbound.write(
-                            .head(
-                                HTTPResponseHead(
-                                    version: requestHead.version,
-                                    status: HTTPResponseStatus(statusCode: response.status),
-                                    headers: headers)))
-                        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
-                        try await outbound.write(.end(nil))
+                        let keepAlive = requestHead.isKeepAlive && !tooLarge && !overCapacity
+                        try await Self.write(response, version: requestHead.version, keepAlive: keepAlive, to: outbound)
                         if !keepAlive { return }
                         head = nil
                     }
@@ -144,5 +187,22 @@ public final class ControlServer: Sendable {
         } catch {
             logger.debug("control connection ended: \(error)")
         }
+    }
+
+    private static func write(
+        _ response: ControlResponse, version: HTTPVersion, keepAlive: Bool,
+        to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+    ) async throws {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: response.contentType)
+        headers.add(name: "Content-Length", value: String(response.body.count))
+        headers.add(name: "Server", value: "samverkand")
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        try await outbound.write(
+            .head(
+                HTTPResponseHead(
+                    version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)))
+        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
+        try await outbound.write(.end(nil))
     }
 }
