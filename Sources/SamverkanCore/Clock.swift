@@ -6,8 +6,14 @@ public protocol WallClock: Sendable {
     func now() -> Date
 }
 
-/// The real wall clock.
+/// The real wall clock, optionally shifted: tests of long downtime move the daemon's view of
+/// time forward instead of waiting days (honoured by debug builds only).
 public struct SystemWallClock: WallClock {
-    public init() {}
-    public func now() -> Date { Date() }
+    public let offsetSeconds: Double
+
+    public init(offsetSeconds: Double = 0) {
+        self.offsetSeconds = offsetSeconds
+    }
+
+    public func now() -> Date { Date().addingTimeInterval(offsetSeconds) }
 }

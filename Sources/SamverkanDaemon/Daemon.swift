@@ -43,7 +43,19 @@ public enum Daemon {
             return handler
         }
         let logger = Logger(label: "samverkand")
-        return await run(options: options, environment: environment, clock: SystemWallClock(), logger: logger)
+        return await run(
+            options: options, environment: environment,
+            clock: SystemWallClock(offsetSeconds: testTimeOffset(environment)), logger: logger)
+    }
+
+    /// `SAMVERKAN_TEST_TIME_OFFSET` (seconds) shifts the daemon's clock, for the downtime tests;
+    /// release builds ignore it.
+    static func testTimeOffset(_ environment: [String: String]) -> Double {
+        #if DEBUG
+            return environment["SAMVERKAN_TEST_TIME_OFFSET"].flatMap(Double.init) ?? 0
+        #else
+            return 0
+        #endif
     }
 
     static func run(options: DaemonOptions, environment: [String: String], clock: any WallClock, logger: Logger) async
@@ -81,6 +93,12 @@ public enum Daemon {
                 Data("\(options.configDirectory)/samverkand.yaml:1:1: error: \(error)\n".utf8))
             logger.critical("\(error)", metadata: ["message_id": "\(JournalEvent.configInvalid.rawValue)"])
             return exitConfig
+        }
+        do {
+            try await runtime.scheduler.useWallTimer(offsetSeconds: (clock as? SystemWallClock)?.offsetSeconds ?? 0)
+        } catch {
+            logger.critical("cannot create the wall-clock timer (timerfd): \(error)")
+            return exitFailure
         }
         do {
             try await runtime.start()

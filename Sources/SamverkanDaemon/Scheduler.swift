@@ -10,6 +10,10 @@ import SamverkanCore
 actor Scheduler {
     private let clock: any WallClock
     private let wake = WakeSignal()
+    /// Wakes the loop at the next due instant and when the wall clock is set; without one
+    /// (unit tests), the loop sleeps with a monotonic timer instead.
+    private var timer: WallTimer?
+    private(set) var clockChanges = 0
     private var book = ScheduleBook()
     private var dispatcher: Dispatcher
     private var pings: [CheckedContinuation<Void, Never>] = []
@@ -31,6 +35,17 @@ actor Scheduler {
 
     var snapshot: ScheduleBook { book }
 
+    /// Uses a timerfd for the wall clock: no polling, and an immediate wake when the clock is set.
+    func useWallTimer(offsetSeconds: Double) throws {
+        let wake = self.wake
+        timer = try WallTimer(offsetSeconds: offsetSeconds) { [weak self] event in
+            if case .clockChanged = event { Task { await self?.noteClockChange() } }
+            wake.signal()
+        }
+    }
+
+    private func noteClockChange() { clockChanges += 1 }
+
     func run() async {
         while !Task.isCancelled {
             if wedged {
@@ -51,11 +66,16 @@ actor Scheduler {
                 }
             }
             if !due.isEmpty { continue }
-            let timeout = book.nextAttempt.map { next -> Duration in
-                let seconds = max(next.timeIntervalSince(clock.now()), 0)
-                return .milliseconds(Int64((seconds * 1000).rounded(.up)))
+            if let timer {
+                timer.arm(at: book.nextAttempt)
+                await wake.wait(timeout: nil)
+            } else {
+                let timeout = book.nextAttempt.map { next -> Duration in
+                    let seconds = max(next.timeIntervalSince(clock.now()), 0)
+                    return .milliseconds(Int64((seconds * 1000).rounded(.up)))
+                }
+                await wake.wait(timeout: timeout)
             }
-            await wake.wait(timeout: timeout)
         }
         answerPings()
     }
