@@ -77,6 +77,7 @@ struct ControlRoutes: ControlHandler {
             return error(403, "forbidden", "the peer's credentials are unknown; writes are refused")
         }
         if peer.uid == 0 || peer.uid == getuid() || PeerGroups.isMember(uid: peer.uid, group: adminGroup) { return nil }
+        audit(request, action: "refused \(request.method) \(request.path)")
         return error(
             403, "forbidden",
             "uid \(peer.uid) may read but not write; writes need root, the daemon's user or group \(adminGroup)")

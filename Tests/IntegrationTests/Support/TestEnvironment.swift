@@ -38,9 +38,11 @@ enum TestEnvironment {
 
     static func which(_ program: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for directory in path.split(separator: ":") + ["/usr/sbin", "/sbin", "/lib/systemd", "/usr/lib/systemd"] {
-            let candidate = "\(directory)/\(program)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        let directories =
+            path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin", "/lib/systemd", "/usr/lib/systemd"]
+        for directory in directories {
+            let candidate = directory + "/" + program
+            if access(candidate, X_OK) == 0 { return candidate }
         }
         return nil
     }

@@ -1,0 +1,55 @@
+import Foundation
+import SamverkanClient
+import SamverkanCore
+import Testing
+
+/// Reads for anyone who can open the socket; writes only for root, the daemon's user and the
+/// admin group, told apart by SO_PEERCRED (`design.md`).
+@Suite("who may write")
+struct PermissionTests {
+    @Test(
+        "an unprivileged uid may read but gets 403 on a write, and the refusal is audited with its uid",
+        .enabled(if: TestEnvironment.isRoot && TestEnvironment.which("setpriv") != nil, "needs root and setpriv"))
+    func unprivilegedWrite() async throws {
+        let root = try TestEnvironment.scratch("perm")
+        let config = try TestConfig(
+            in: root, settings: TestConfig.fileSinkSettings,
+            agreements: ["prov.yaml": TestConfig.agreement(dueDate: TestConfig.inAFewMonths, time: "09:00")])
+        let listener = try NotifyListener(directory: root)
+        let daemon = try DaemonProcess(
+            config: config.directory, state: root.appendingPathComponent("state"),
+            environment: ["NOTIFY_SOCKET": listener.path])
+        defer { Task { await daemon.stop() } }
+        #expect(await listener.waitFor("READY=1").match != nil)
+        // Let uid 65534 reach the socket at all (in production: membership of group samverkan).
+        chmod(root.path, 0o755)
+        chmod(root.appendingPathComponent("state").path, 0o755)
+        chmod(daemon.socketPath, 0o666)
+
+        func asNobody(_ arguments: [String]) throws -> (status: Int32, output: String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try #require(TestEnvironment.which("setpriv")))
+            process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", TestEnvironment.ctl] + arguments
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+        let read = try asNobody(["status", "--json", "--socket", daemon.socketPath])
+        #expect(read.status == 0, "\(read.output)")
+        #expect(read.output.contains(#""generation":1"#))
+        let write = try asNobody(["reload", "--socket", daemon.socketPath])
+        #expect(write.status == 1, "a refused write is a user error")
+        #expect(write.output.contains("403"), "\(write.output)")
+        #expect(write.output.contains("uid 65534 may read but not write"))
+        #expect(daemon.stderr.contains("control write: refused POST /v1/reload by uid 65534"), "\(daemon.stderr)")
+        // Root may.
+        let reload = try ControlClient(socketPath: daemon.socketPath).request("POST", "/v1/reload")
+        #expect(reload.status == 200)
+        #expect(daemon.stderr.contains("control write: reload by uid 0"))
+        await daemon.stop()
+    }
+}
