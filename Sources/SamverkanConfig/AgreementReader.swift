@@ -7,6 +7,7 @@ struct AgreementReader {
     let file: String
     let zone: Zone
     let today: LocalDate?
+    let calendar: SwedishCalendar
 
     static let keys = ["id", "title", "parties", "source", "valid", "roles", "obligations", "windows"]
     static let obligationKeys = [
@@ -270,6 +271,12 @@ struct AgreementReader {
         }
         if let node = map["date"] {
             guard let date = fuzzyDate(node, anchor: .end, &log, what: "date") else { return nil }
+            if move == .none, date.precision == .day, let reason = (try? calendar.nonWorkingReason(date.date)) ?? nil {
+                log.warning(
+                    file, node.position,
+                    "\(date.date) is \(reason) and working_day is none: it stays on that day (say working_day: previous or next to move it)"
+                )
+            }
             return Schedule(rule: .date(date), time: time, workingDay: move)
         }
         guard let node = map["before_end"], let text = node.string(&log, what: "before_end") else { return nil }

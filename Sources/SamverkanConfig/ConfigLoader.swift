@@ -36,7 +36,8 @@ public struct ConfigLoader: Sendable {
             guard let text = readFile(path, &log) else { continue }
             hasher.add(Self.agreementsDirectory + "/" + name, text)
             guard let root = parse(text, file: path, &log) else { continue }
-            let reader = AgreementReader(file: path, zone: zone, today: today)
+            let reader = AgreementReader(
+                file: path, zone: zone, today: today, calendar: SwedishCalendar(closedDays: settings.closedDays))
             if let agreement = reader.read(root, &log) {
                 agreements.append((agreement, path, YAMLValue(node: root, file: path).position))
             }
