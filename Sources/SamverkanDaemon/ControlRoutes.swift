@@ -20,6 +20,13 @@ struct ControlRoutes: ControlHandler {
         switch (request.method, segments.first == "v1" ? Array(segments.dropFirst()) : segments) {
         case ("GET", ["status"]):
             return json(await runtime.status())
+        case ("GET", ["metrics"]) where segments.first == "metrics":
+            return ControlResponse(
+                status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
+                body: Array(await runtime.prometheus().utf8))
+        case ("GET", ["calendar.ics"]):
+            return ControlResponse(
+                status: 200, contentType: "text/calendar; charset=utf-8", body: Array(await runtime.calendar().utf8))
         case ("GET", ["deadlines"]):
             let within = request.query["within"] ?? "30d"
             guard let seconds = Self.duration(within) else {

@@ -12,6 +12,7 @@ struct Dispatcher: Sendable {
     let agreements: [String: Agreement]
     let zone: Zone
     let logger: Logger
+    let metrics: DeliveryMetrics
 
     enum Outcome: Sendable {
         case sent(late: Bool)
@@ -19,7 +20,9 @@ struct Dispatcher: Sendable {
         case dead
     }
 
-    init(config: LoadedConfig, stateDirectory: String, logger: Logger) throws(SinkSetupError) {
+    init(config: LoadedConfig, stateDirectory: String, logger: Logger, metrics: DeliveryMetrics) throws(SinkSetupError)
+    {
+        self.metrics = metrics
         var sinks: [String: any NoticeSink] = [:]
         for sink in config.settings.sinks {
             sinks[sink.name] = try SinkFactory.make(sink, stateDirectory: stateDirectory)
@@ -71,13 +74,19 @@ struct Dispatcher: Sendable {
         for sinkName in route.sinks {
             guard let sink = sinks[sinkName] else { continue }
             metadata["samverkan_sink"] = "\(sinkName)"
+            let started = ContinuousClock.now
             do {
                 let receipt = try await sink.deliver(outgoing)
+                let elapsed = ContinuousClock.now - started
+                metrics.delivered(
+                    sink: sinkName,
+                    seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
                 metadata["message_id"] = "\(JournalEvent.noticeSent.rawValue)"
                 logger.notice("notice \(notice.id) delivered to \(sinkName): \(receipt.detail)", metadata: metadata)
             } catch {
                 metadata["message_id"] = "\(JournalEvent.noticeFailed.rawValue)"
                 logger.error("notice \(notice.id) not delivered to \(sinkName): \(error)", metadata: metadata)
+                metrics.failed(sink: sinkName)
                 if error.code == .transient { failedTransient = true } else { failedPermanent = true }
             }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SamverkanConfig
+import SamverkanControl
 import SamverkanCore
 import Systemd
 
@@ -12,6 +13,7 @@ actor Runtime {
     let logger: Logger
     let scheduler: Scheduler
     let startedAt: Date
+    let metrics = DeliveryMetrics()
     private(set) var config: LoadedConfig
     private(set) var generation = 1
     private(set) var loadedAt: Date
@@ -33,7 +35,8 @@ actor Runtime {
         let now = clock.now()
         self.startedAt = now
         self.loadedAt = now
-        let dispatcher = try Dispatcher(config: config, stateDirectory: options.stateDirectory, logger: logger)
+        let dispatcher = try Dispatcher(
+            config: config, stateDirectory: options.stateDirectory, logger: logger, metrics: metrics)
         self.scheduler = Scheduler(clock: clock, dispatcher: dispatcher)
     }
 
@@ -61,7 +64,8 @@ actor Runtime {
         let dispatcher: Dispatcher
         do {
             newConfig = try ConfigLoader().load(directory: options.configDirectory, today: zoneToday)
-            dispatcher = try Dispatcher(config: newConfig, stateDirectory: options.stateDirectory, logger: logger)
+            dispatcher = try Dispatcher(
+                config: newConfig, stateDirectory: options.stateDirectory, logger: logger, metrics: metrics)
         } catch let error as ConfigError {
             return refuse(ReloadFailure(message: "config is invalid", details: error.errors.map(\.description)))
         } catch {
@@ -79,6 +83,7 @@ actor Runtime {
         generation += 1
         loadedAt = clock.now()
         lastReloadError = nil
+        metrics.reloaded(success: true)
         let summary = change.summary(zone: newConfig.zone)
         logger.notice(
             "config reloaded (\(who)): generation \(generation), \(summary)",
@@ -94,6 +99,7 @@ actor Runtime {
     }
 
     private func refuse(_ failure: ReloadFailure) -> Result<ReloadView, ReloadFailure> {
+        metrics.reloaded(success: false)
         lastReloadError = ([failure.message] + failure.details).joined(separator: "\n")
         logger.error(
             "reload refused, generation \(generation) keeps running: \(failure.message)\n\(failure.details.joined(separator: "\n"))",
@@ -177,4 +183,78 @@ actor Runtime {
 struct ReloadFailure: Error, Sendable {
     var message: String
     var details: [String]
+}
+
+extension Runtime {
+    /// `GET /metrics`: Prometheus text format.
+    func prometheus() async -> String {
+        let book = await scheduler.snapshot
+        let now = clock.now()
+        let counters = metrics.snapshot
+        var out = PrometheusText()
+        let overdue = book.ordered.filter { $0.due < now }.count
+        out.family(
+            "samverkan_deadlines", "gauge", "Planned deadlines by state.",
+            [
+                ([("state", "upcoming")], Double(book.ordered.count - overdue)),
+                ([("state", "overdue")], Double(overdue)),
+            ])
+        let states: [ScheduleBook.NoticeState] = [.pending, .sending, .sent, .failed, .dead, .cancelled, .skipped]
+        out.family(
+            "samverkan_notices", "gauge", "Notices by state.",
+            states.map { ([("state", $0.rawValue)], Double(book.count($0))) })
+        let sinks = Set(config.settings.sinks.map(\.name)).union(counters.sent.keys).union(counters.failed.keys)
+            .sorted()
+        out.family(
+            "samverkan_notices_sent_total", "counter", "Notices delivered, by sink.",
+            sinks.map { ([("sink", $0)], Double(counters.sent[$0] ?? 0)) })
+        out.family(
+            "samverkan_notices_failed_total", "counter", "Failed delivery attempts, by sink.",
+            sinks.map { ([("sink", $0)], Double(counters.failed[$0] ?? 0)) })
+        out.histogram(
+            "samverkan_delivery_duration_seconds", "Time to deliver one notice to one sink.", counters.latency,
+            label: "sink")
+        out.family(
+            "samverkan_dead_letters", "gauge", "Notices given up after every retry.", [([], Double(book.count(.dead)))])
+        out.family("samverkan_open_cases", "gauge", "Event-started windows (SMADIT cases) still open.", [([], 0)])
+        let next = book.nextAttempt.map { max($0.timeIntervalSince(now), 0) }
+        out.family(
+            "samverkan_next_notice_seconds", "gauge", "Seconds until the next notice is due (absent when none is).",
+            next.map { [([], $0)] } ?? [])
+        out.family(
+            "samverkan_config_generation", "gauge", "Generation of the running config.", [([], Double(generation))])
+        out.family(
+            "samverkan_config_last_reload_success", "gauge",
+            "1 if the last reload succeeded (or none was tried), 0 if refused.",
+            [([], lastReloadError == nil ? 1 : 0)])
+        out.family(
+            "samverkan_config_reloads_total", "counter", "Reloads, by outcome.",
+            [
+                ([("outcome", "applied")], Double(counters.reloads)),
+                ([("outcome", "refused")], Double(counters.refusedReloads)),
+            ])
+        out.family(
+            "samverkan_start_time_seconds", "gauge", "Start time of the daemon, seconds since the epoch.",
+            [([], startedAt.timeIntervalSince1970.rounded(.down))])
+        return out.text
+    }
+
+    /// `GET /v1/calendar.ics`: the planned deadlines from today on, with their reminders as alarms.
+    func calendar() async -> String {
+        let book = await scheduler.snapshot
+        let now = clock.now()
+        let zone = config.zone
+        let titles = Dictionary(config.agreements.map { ($0.id, $0.title) }, uniquingKeysWith: { first, _ in first })
+        let events = book.ordered.filter { $0.due >= now }.map { deadline in
+            ICalendar.Event(
+                uid: deadline.id, summary: deadline.title,
+                description:
+                    "\(titles[deadline.agreement] ?? deadline.agreement)\nId: \(deadline.id)\nMarkera som klar: samverkanctl done \(deadline.id)",
+                start: deadline.due,
+                alarms: deadline.notices.filter { $0.slot.hasPrefix("-") }.map {
+                    ($0.at, "Påminnelse: \(deadline.title)")
+                })
+        }
+        return ICalendar(zone: zone).render(events, now: now)
+    }
 }

@@ -97,7 +97,7 @@ struct Samverkanctl: ParsableCommand {
         commandName: "samverkanctl",
         abstract: "Ask samverkand what is due, and tell it what is done.",
         version: SamverkanVersion.current,
-        subcommands: [Status.self, Upcoming.self, Show.self, Reload.self, CheckConfig.self, Plan.self])
+        subcommands: [Status.self, Upcoming.self, Show.self, Reload.self, Calendar.self, CheckConfig.self, Plan.self])
 
     /// `--socket PATH` and `--json` may also come before the subcommand
     /// (`samverkanctl --socket /run/x.sock status`): they are moved after it.
@@ -330,5 +330,15 @@ struct Plan: FailingCommand {
         }
         flush()
         print(output.joined(separator: "\n"))
+    }
+}
+
+struct Calendar: FailingCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The upcoming deadlines as iCalendar, for a calendar client: samverkanctl calendar > samverkan.ics")
+    @OptionGroup var options: SocketOptions
+
+    func execute() throws {
+        FileHandle.standardOutput.write(try options.call("GET", "/v1/calendar.ics"))
     }
 }
