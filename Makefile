@@ -20,6 +20,10 @@ SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
 SYSCONFDIR ?= /etc
 CONFDIR ?= $(SYSCONFDIR)/samverkan
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 
 # Where the binaries come from. The default asks SwiftPM for the release directory; the `$$`
 # leaves that to the shell of the recipes that use it, so `make install BUILD_DIR=…` (or any
@@ -36,14 +40,14 @@ CONFIG_GROUP ?=
 INSTALL ?= install
 BINARIES = samverkand samverkanctl
 
-.PHONY: all build install install-bin install-systemd install-config uninstall
+.PHONY: all build install install-bin install-docs install-systemd install-config uninstall man
 
 all: build
 
 build:
 	$(SWIFT) build -c release
 
-install: install-bin install-systemd install-config
+install: install-bin install-docs install-systemd install-config
 	@# On the live system (no DESTDIR) do what a package's postinst would: create the user,
 	@# rebuild the catalog, and let a running systemd see the new units. Enabling is left to
 	@# the admin: systemctl enable --now samverkand.service
@@ -67,6 +71,24 @@ install-bin:
 	for b in $(BINARIES); do \
 		$(INSTALL) -m 0755 "$$bin_dir/$$b" "$(DESTDIR)$(BINDIR)/$$b"; \
 	done
+
+# Man pages (docs/man: samverkanctl.1 is generated from the argument parser by `make man`)
+# and shell completions, which samverkanctl writes itself.
+install-docs:
+	$(INSTALL) -d -m 0755 "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(MANDIR)/man8"
+	$(INSTALL) -m 0644 docs/man/samverkanctl.1 "$(DESTDIR)$(MANDIR)/man1/samverkanctl.1"
+	$(INSTALL) -m 0644 docs/man/samverkand.8 "$(DESTDIR)$(MANDIR)/man8/samverkand.8"
+	@bin_dir="$(BUILD_DIR)"; set -x; \
+	$(INSTALL) -d -m 0755 "$(DESTDIR)$(BASHCOMPDIR)" "$(DESTDIR)$(ZSHCOMPDIR)" "$(DESTDIR)$(FISHCOMPDIR)"; \
+	"$$bin_dir/samverkanctl" --generate-completion-script bash > "$(DESTDIR)$(BASHCOMPDIR)/samverkanctl"; \
+	"$$bin_dir/samverkanctl" --generate-completion-script zsh > "$(DESTDIR)$(ZSHCOMPDIR)/_samverkanctl"; \
+	"$$bin_dir/samverkanctl" --generate-completion-script fish > "$(DESTDIR)$(FISHCOMPDIR)/samverkanctl.fish"
+
+# Regenerates docs/man/samverkanctl.1 from the argument parser (builds swift-argument-parser's
+# generate-manual tool, about two minutes the first time).
+man:
+	$(SWIFT) package --allow-writing-to-package-directory generate-manual
+	cp .build/plugins/GenerateManual/outputs/samverkanctl/samverkanctl.1 docs/man/samverkanctl.1
 
 install-systemd:
 	$(INSTALL) -d -m 0755 "$(DESTDIR)$(SYSTEMDUNITDIR)" "$(DESTDIR)$(SYSUSERSDIR)" "$(DESTDIR)$(CATALOGDIR)"
@@ -103,6 +125,8 @@ uninstall:
 	rm -f $(foreach b,$(BINARIES),"$(DESTDIR)$(BINDIR)/$(b)")
 	rm -f "$(DESTDIR)$(SYSTEMDUNITDIR)/samverkand.service" "$(DESTDIR)$(SYSTEMDUNITDIR)/samverkand.socket"
 	rm -f "$(DESTDIR)$(SYSUSERSDIR)/samverkan.conf" "$(DESTDIR)$(CATALOGDIR)/samverkan.catalog"
+	rm -f "$(DESTDIR)$(MANDIR)/man1/samverkanctl.1" "$(DESTDIR)$(MANDIR)/man8/samverkand.8"
+	rm -f "$(DESTDIR)$(BASHCOMPDIR)/samverkanctl" "$(DESTDIR)$(ZSHCOMPDIR)/_samverkanctl" "$(DESTDIR)$(FISHCOMPDIR)/samverkanctl.fish"
 	@if [ -z "$(DESTDIR)" ]; then \
 		set -x; \
 		journalctl --update-catalog; \
