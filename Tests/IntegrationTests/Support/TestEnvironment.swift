@@ -29,8 +29,23 @@ enum TestEnvironment {
 
     static var isRoot: Bool { getuid() == 0 }
 
+    /// Scratch directories of earlier runs (older than an hour) are removed once per run, so
+    /// runs do not pile up in /tmp; this run's stay for a look after a failure.
+    private static let sweptOldScratch: Bool = {
+        let tmp = URL(fileURLWithPath: "/tmp")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: tmp.path)) ?? []
+        let cutoff = Date().addingTimeInterval(-3600)
+        for name in names where name.hasPrefix("samv-") {
+            let url = tmp.appendingPathComponent(name)
+            let modified = (try? FileManager.default.attributesOfItem(atPath: url.path)[.modificationDate]) as? Date
+            if let modified, modified < cutoff { try? FileManager.default.removeItem(at: url) }
+        }
+        return true
+    }()
+
     /// A fresh directory under /tmp (short paths: a Unix socket path has at most 107 bytes).
     static func scratch(_ name: String) throws -> URL {
+        _ = sweptOldScratch
         let url = URL(fileURLWithPath: "/tmp/samv-\(name)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
