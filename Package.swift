@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // libsystemd through pkg-config; the shim adds what Glibc's module leaves out.
@@ -42,11 +43,17 @@ let package = Package(
         .target(name: "SamverkanCore", swiftSettings: strictSettings),
         .target(
             name: "SamverkanConfig",
-            dependencies: ["SamverkanCore", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "SamverkanCore", .product(name: "Yams", package: "Yams"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
             swiftSettings: strictSettings
         ),
         // Where notices go: the sink protocol and its implementations.
-        .target(name: "SamverkanSinks", dependencies: ["SamverkanCore"], swiftSettings: strictSettings),
+        .target(
+            name: "SamverkanSinks",
+            dependencies: ["SamverkanCore", "SamverkanConfig", .product(name: "Mustache", package: "swift-mustache")],
+            swiftSettings: strictSettings),
         // The synchronous socket client that samverkanctl and the tests use.
         .target(name: "SamverkanClient", dependencies: ["SamverkanCore"], swiftSettings: strictSettings),
         .target(
@@ -80,8 +87,10 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Shared by the test targets: running programs without blocking the thread pools.
+        .target(name: "SamverkanTestSupport", path: "Tests/Support", swiftSettings: strictSettings),
         .testTarget(
-            name: "SamverkanCoreTests", dependencies: ["SamverkanCore"],
+            name: "SamverkanCoreTests", dependencies: ["SamverkanCore", "SamverkanTestSupport"],
             exclude: ["Oracles"],
             swiftSettings: strictSettings),
         .testTarget(
@@ -91,8 +100,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "SamverkanSinksTests", dependencies: ["SamverkanSinks", "SamverkanConfig", "SamverkanCore"],
+            exclude: ["Golden"], swiftSettings: strictSettings),
+        .testTarget(
             name: "IntegrationTests",
-            dependencies: ["SamverkanClient", "SamverkanCore"],
+            dependencies: ["SamverkanClient", "SamverkanCore", "SamverkanTestSupport"],
             swiftSettings: strictSettings
         ),
     ]

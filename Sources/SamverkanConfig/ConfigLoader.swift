@@ -52,12 +52,14 @@ public struct ConfigLoader: Sendable {
             }
         }
 
+        let templates = NoticeTemplates.load(configDirectory: directory, &log)
+        for (name, text) in NoticeTemplates.files(configDirectory: directory) { hasher.add(name, text) }
         if log.hasErrors {
             throw ConfigError(diagnostics: log.items)
         }
         return LoadedConfig(
             directory: directory, settings: settings, zone: zone, agreements: agreements.map(\.0),
-            warnings: log.items, fingerprint: hasher.hex, files: files)
+            warnings: log.items, fingerprint: hasher.hex, files: files, templates: templates)
     }
 
     private func readFile(_ path: String, _ log: inout DiagnosticLog) -> String? {

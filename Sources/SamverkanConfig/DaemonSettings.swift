@@ -71,11 +71,13 @@ public struct LoadedConfig: Sendable {
     /// A fingerprint of every file read, so an unchanged config can be recognised.
     public var fingerprint: String
     public var files: [String]
+    public var templates: NoticeTemplates
 
     public init(
         directory: String, settings: DaemonSettings, zone: Zone, agreements: [Agreement], warnings: [Diagnostic],
-        fingerprint: String, files: [String]
+        fingerprint: String, files: [String], templates: NoticeTemplates
     ) {
+        self.templates = templates
         self.directory = directory
         self.settings = settings
         self.zone = zone

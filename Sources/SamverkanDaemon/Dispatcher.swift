@@ -13,6 +13,7 @@ struct Dispatcher: Sendable {
     let zone: Zone
     let logger: Logger
     let metrics: DeliveryMetrics
+    let renderer: NoticeRenderer
 
     enum Outcome: Sendable {
         case sent(late: Bool)
@@ -32,6 +33,8 @@ struct Dispatcher: Sendable {
         self.agreements = Dictionary(config.agreements.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         self.zone = config.zone
         self.logger = logger
+        self.renderer = NoticeRenderer(
+            zone: config.zone, language: config.settings.language, templates: config.templates)
     }
 
     /// The sinks a notice goes to: those of the first matching route. No route: the journal
@@ -44,8 +47,14 @@ struct Dispatcher: Sendable {
         let notice = entry.notice
         let late = now.timeIntervalSince(notice.at) > 60
         let agreement = agreements[deadline.agreement]
-        let text = NoticeText(zone: zone).render(
-            deadline: deadline, slot: notice.slot, agreementTitle: agreement?.title ?? deadline.agreement)
+        let obligation = agreement?.obligations.first { $0.id == deadline.obligation }
+        // No answers are recorded yet in this version, so a round's summary names every respondent.
+        let situation = NoticeRenderer.Situation(
+            slot: notice.slot, recipientRole: notice.recipients.joined(separator: ", "), late: late,
+            missing: notice.slot == "summary" ? obligation?.collectFrom ?? [] : [],
+            questions: obligation?.questions ?? [],
+            quote: obligation?.quote)
+        let text = renderer.render(deadline: deadline, agreement: agreement, situation: situation)
         let outgoing = OutgoingNotice(
             id: notice.id, slot: notice.slot, at: zone.rfc3339(notice.at), late: late, agreement: deadline.agreement,
             agreementTitle: agreement?.title ?? deadline.agreement,

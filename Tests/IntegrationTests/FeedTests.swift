@@ -1,27 +1,16 @@
 import Foundation
 import SamverkanClient
 import SamverkanCore
+import SamverkanTestSupport
 import Testing
 
 /// `GET /v1/calendar.ics` and `GET /metrics`, read back by independent parsers (Python's
 /// icalendar and prometheus_client).
 @Suite("calendar and metrics feeds")
 struct FeedTests {
-    func python(_ script: String, input: Data) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", script]
-        let stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stdout
-        try process.run()
-        stdin.fileHandleForWriting.write(input)
-        try stdin.fileHandleForWriting.close()
-        let data = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    func python(_ script: String, input: Data) async throws -> (status: Int32, output: String) {
+        let result = try await ProcessRunner.run("/usr/bin/python3", ["-c", script], input: input)
+        return (result.status, result.output)
     }
 
     func start(_ name: String) async throws -> DaemonProcess {
@@ -59,7 +48,7 @@ struct FeedTests {
                 print('EV', ev['UID'], ev['DTSTART'].dt.isoformat(), ev['SUMMARY'])
                 for al in ev.walk('VALARM'): print('AL', al['TRIGGER'].dt.isoformat())
             """
-        let parsed = try python(script, input: response.body)
+        let parsed = try await python(script, input: response.body)
         #expect(parsed.status == 0, "\(parsed.output)")
         let due = TestConfig.inAFewMonths
         #expect(parsed.output.contains("TZ Europe/Stockholm"))
@@ -68,16 +57,9 @@ struct FeedTests {
         #expect(
             parsed.output.components(separatedBy: "\nAL ").count - 1 == 2, "two reminders as alarms: \(parsed.output)")
         // samverkanctl calendar prints the same.
-        let ctl = Process()
-        ctl.executableURL = URL(fileURLWithPath: TestEnvironment.ctl)
-        ctl.arguments = ["calendar", "--socket", daemon.socketPath]
-        let pipe = Pipe()
-        ctl.standardOutput = pipe
-        try ctl.run()
-        let printed = pipe.fileHandleForReading.readDataToEndOfFile()
-        ctl.waitUntilExit()
-        #expect(ctl.terminationStatus == 0)
-        #expect(String(decoding: printed, as: UTF8.self).contains("UID:prov/uppgift/\(due)@samverkan"))
+        let printed = try await ProcessRunner.run(TestEnvironment.ctl, ["calendar", "--socket", daemon.socketPath])
+        #expect(printed.status == 0)
+        #expect(printed.output.contains("UID:prov/uppgift/\(due)@samverkan"))
         await daemon.stop()
     }
 
@@ -101,7 +83,7 @@ struct FeedTests {
             for fam in text_string_to_metric_families(text):
                 for s in fam.samples: print(s.name, sorted(s.labels.items()), s.value)
             """
-        let parsed = try python(script, input: response.body)
+        let parsed = try await python(script, input: response.body)
         #expect(parsed.status == 0, "\(parsed.output)")
         #expect(parsed.output.contains("samverkan_config_generation [] 2.0"))
         #expect(parsed.output.contains("samverkan_deadlines [('state', 'upcoming')] 1.0"))

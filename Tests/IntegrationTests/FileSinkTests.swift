@@ -35,7 +35,7 @@ struct FileSinkTests {
         let notice = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any]
         #expect(notice?["id"] as? String == noticeID)
         #expect(notice?["slot"] as? String == "due")
-        #expect((notice?["subject"] as? String)?.hasPrefix("[Samverkan] Provuppgift") == true)
+        #expect((notice?["subject"] as? String)?.hasPrefix("[Samverkan] Sista dag i dag: Provuppgift") == true)
         #expect((notice?["body"] as? String)?.contains("samverkanctl done prov/uppgift/\(local.date)") == true)
         // No temporary file is left behind by the atomic write.
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: file.deletingLastPathComponent().path)

@@ -1,5 +1,6 @@
 import Foundation
 import SamverkanCore
+import SamverkanTestSupport
 import Testing
 
 /// Entries reach a real systemd-journald with MESSAGE_ID, PRIORITY and the SAMVERKAN_* fields,
@@ -28,33 +29,14 @@ struct JournalTests {
             for i in $(seq 1500); do [ -e \(noticeFile.path) ] && break; sleep 0.01; done
             kill -TERM $pid; wait $pid
             """
-        let process = Process()
-        process.executableURL = URL(
-            fileURLWithPath: TestEnvironment.repositoryRoot.path + "/Tests/IntegrationTests/Support/with-journald.sh")
-        process.arguments = [out.path, "/bin/sh", "-c", script]
-        let log = root.appendingPathComponent("run.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: log)
-        process.standardError = process.standardOutput
-        try process.run()
-        let status = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                process.waitUntilExit()
-                continuation.resume(returning: process.terminationStatus)
-            }
-        }
-        #expect(status == 0, "with-journald failed: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
-
-        let reader = Process()
-        reader.executableURL = URL(fileURLWithPath: "/bin/journalctl")
-        reader.arguments = [
-            "-D", out.path + "/logs/journal", "-o", "json", "--no-pager", "SYSLOG_IDENTIFIER=samverkand",
-        ]
-        let pipe = Pipe()
-        reader.standardOutput = pipe
-        try reader.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        reader.waitUntilExit()
+        let run = try await ProcessRunner.run(
+            TestEnvironment.repositoryRoot.path + "/Tests/IntegrationTests/Support/with-journald.sh",
+            [out.path, "/bin/sh", "-c", script])
+        #expect(run.status == 0, "with-journald failed: \(run.output)")
+        let journal = try await ProcessRunner.run(
+            "/bin/journalctl",
+            ["-D", out.path + "/logs/journal", "-o", "json", "--no-pager", "SYSLOG_IDENTIFIER=samverkand"])
+        let data = Data(journal.output.utf8)
         let entries = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }

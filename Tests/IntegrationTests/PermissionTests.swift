@@ -1,6 +1,7 @@
 import Foundation
 import SamverkanClient
 import SamverkanCore
+import SamverkanTestSupport
 import Testing
 
 /// Reads for anyone who can open the socket; writes only for root, the daemon's user and the
@@ -26,22 +27,16 @@ struct PermissionTests {
         chmod(root.appendingPathComponent("state").path, 0o755)
         chmod(daemon.socketPath, 0o666)
 
-        func asNobody(_ arguments: [String]) throws -> (status: Int32, output: String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try #require(TestEnvironment.which("setpriv")))
-            process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", TestEnvironment.ctl] + arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let setpriv = try #require(TestEnvironment.which("setpriv"))
+        func asNobody(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+            let result = try await ProcessRunner.run(
+                setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", TestEnvironment.ctl] + arguments)
+            return (result.status, result.output)
         }
-        let read = try asNobody(["status", "--json", "--socket", daemon.socketPath])
+        let read = try await asNobody(["status", "--json", "--socket", daemon.socketPath])
         #expect(read.status == 0, "\(read.output)")
         #expect(read.output.contains(#""generation":1"#))
-        let write = try asNobody(["reload", "--socket", daemon.socketPath])
+        let write = try await asNobody(["reload", "--socket", daemon.socketPath])
         #expect(write.status == 1, "a refused write is a user error")
         #expect(write.output.contains("403"), "\(write.output)")
         #expect(write.output.contains("uid 65534 may read but not write"))

@@ -1,4 +1,5 @@
 import Foundation
+import SamverkanTestSupport
 import Testing
 
 /// The systemd integration as users get it from `make install`: the unit files checked by
@@ -96,27 +97,8 @@ struct ScriptResult: Sendable {
 /// thread of the cooperative pool. Output goes to a file, so a chatty script cannot fill a
 /// pipe and stall.
 func runScript(_ path: String, _ arguments: [String]) async throws -> ScriptResult {
-    let log = try TestEnvironment.scratch("script").appendingPathComponent("output.log")
-    defer { try? FileManager.default.removeItem(at: log.deletingLastPathComponent()) }
-    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-    let handle = try FileHandle(forWritingTo: log)
-    defer { try? handle.close() }
-
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/bash")
-    process.arguments = [TestEnvironment.repositoryRoot.appendingPathComponent(path).path] + arguments
-    process.currentDirectoryURL = TestEnvironment.repositoryRoot
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = handle
-    process.standardError = handle
-    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-        do {
-            try process.run()
-        } catch {
-            continuation.resume(throwing: error)
-        }
-    }
-    let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-    return ScriptResult(status: status, output: output)
+    let result = try await ProcessRunner.run(
+        "/bin/bash", [TestEnvironment.repositoryRoot.appendingPathComponent(path).path] + arguments,
+        directory: TestEnvironment.repositoryRoot)
+    return ScriptResult(status: result.status, output: result.output)
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SamverkanCore
+import SamverkanTestSupport
 import Testing
 
 // MARK: - Fixed examples
@@ -514,7 +515,7 @@ struct RecurrenceRuleOracleTests {
     }
 
     /// Runs the oracle once over every case; one line of dates per case.
-    static func runOracle(_ cases: [Case]) throws -> [Result<[String], OracleError>] {
+    static func runOracle(_ cases: [Case]) async throws -> [Result<[String], OracleError>] {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "rrule-oracle-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -524,17 +525,10 @@ struct RecurrenceRuleOracleTests {
         let lines = cases.map { "\($0.rule)\t\($0.start)\t\($0.from)\t\($0.through)\n" }
         try lines.joined().write(to: input, atomically: true, encoding: .utf8)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [oracleScript.path, input.path, output.path]
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        let run = try await ProcessRunner.run("/usr/bin/python3", [oracleScript.path, input.path, output.path])
+        guard run.status == 0 else {
             throw OracleError(
-                message: "\(oracleScript.path) exited with \(process.terminationStatus): \(errorText)"
+                message: "\(oracleScript.path) exited with \(run.status): \(run.stderr)"
                     + " (CI installs python3-dateutil; locally: apt-get install python3-dateutil)")
         }
         let results = try String(contentsOf: output, encoding: .utf8).split(
@@ -555,11 +549,11 @@ struct RecurrenceRuleOracleTests {
         var description: String { message }
     }
 
-    @Test func expansionEqualsDateutil() throws {
+    @Test func expansionEqualsDateutil() async throws {
         let cases = Generator.make(count: Self.caseCount, seed: Self.seed)
         let clock = ContinuousClock()
         let oracleStarted = clock.now
-        let expected = try Self.runOracle(cases)
+        let expected = try await Self.runOracle(cases)
         let oracleTime = clock.now - oracleStarted
         try #require(expected.count == cases.count, "the oracle answered \(expected.count) of \(cases.count) cases")
 

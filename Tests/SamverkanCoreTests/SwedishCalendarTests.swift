@@ -1,5 +1,6 @@
 import Foundation
 import SamverkanCore
+import SamverkanTestSupport
 import Testing
 
 /// `LocalDate` from an ISO literal in a test table.
@@ -301,10 +302,10 @@ struct SwedishCalendarTests {
     /// Python) and compares every year's holidays (date, name, kind), working-day count and the
     /// working/non-working status of every single day.
     @Test("2005–2200 agree with the Python/dateutil oracle")
-    func oracle() throws {
+    func oracle() async throws {
         let oracle = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("Oracles/holidays_oracle.py")
-        let output = try runOracle(oracle)
+        let output = try await runOracle(oracle)
         var holidays: [Int: [String]] = [:]
         var counts: [Int: Int] = [:]
         var flags: [Int: String] = [:]
@@ -342,7 +343,7 @@ struct SwedishCalendarTests {
         }
     }
 
-    private func runOracle(_ script: URL) throws -> String {
+    private func runOracle(_ script: URL) async throws -> String {
         let python = "/usr/bin/python3"
         guard FileManager.default.isExecutableFile(atPath: python) else {
             Issue.record("\(python) is missing; the holiday oracle needs it with python3-dateutil")
@@ -352,25 +353,15 @@ struct SwedishCalendarTests {
             Issue.record("oracle script not found at \(script.path)")
             throw OracleFailure()
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script.path]
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let err = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        let result = try await ProcessRunner.run(python, [script.path])
+        guard result.status == 0 else {
             let message =
-                "holiday oracle failed (exit \(process.terminationStatus)): \(String(decoding: err, as: UTF8.self))"
+                "holiday oracle failed (exit \(result.status)): \(result.stderr)"
                 + "; CI must install python3-dateutil for /usr/bin/python3"
             Issue.record("\(message)")
             throw OracleFailure()
         }
-        return String(decoding: out, as: UTF8.self)
+        return result.stdout
     }
 
     private struct OracleFailure: Error {}

@@ -1,4 +1,5 @@
 import Foundation
+import SamverkanTestSupport
 
 /// A datagram socket standing in for systemd's `NOTIFY_SOCKET`: the test reads what the daemon
 /// sends with sd_notify (platform.md 7.1).
@@ -29,20 +30,19 @@ final class NotifyListener: @unchecked Sendable {
     deinit { close(fd) }
 
     /// The next datagram, or nil when none arrives in time. Blocks a dispatch thread, never the
-    /// cooperative pool.
+    /// cooperative pool or a dispatch queue.
     func next(timeout: Duration = .seconds(10)) async -> String? {
         let fd = self.fd
         let seconds = timeout.components.seconds
         let micros = timeout.components.attoseconds / 1_000_000_000_000
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var tv = timeval(tv_sec: Int(seconds), tv_usec: Int(micros))
-                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-                var buffer = [UInt8](repeating: 0, count: 65_536)
-                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-                continuation.resume(returning: n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : nil)
-            }
+        let result = await ProcessRunner.onOwnThread(timeout: timeout + .seconds(5)) { () -> String? in
+            var tv = timeval(tv_sec: Int(seconds), tv_usec: Int(micros))
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : nil
         }
+        return result ?? nil
     }
 
     /// Reads datagrams until one contains `field` (e.g. `READY=1`); returns it with those skipped.

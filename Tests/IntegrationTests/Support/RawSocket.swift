@@ -1,4 +1,5 @@
 import Foundation
+import SamverkanTestSupport
 
 /// A plain Unix stream socket for sending arbitrary bytes to the control socket, for the
 /// robustness tests (garbage, truncation, slow clients).
@@ -47,21 +48,20 @@ final class RawSocket: @unchecked Sendable {
     @discardableResult
     func send(_ text: String) -> Bool { send(Array(text.utf8)) }
 
-    /// Reads until the peer closes or the receive time-out passes; runs on a dispatch thread.
+    /// Reads until the peer closes or the receive time-out passes; runs on a thread of its own.
     func readAll() async -> String {
         let fd = self.fd
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var data: [UInt8] = []
-                var buffer = [UInt8](repeating: 0, count: 65_536)
-                while true {
-                    let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-                    if n <= 0 { break }
-                    data.append(contentsOf: buffer[0..<n])
-                }
-                continuation.resume(returning: String(decoding: data, as: UTF8.self))
+        let text = await ProcessRunner.onOwnThread(timeout: .seconds(120)) { () -> String in
+            var data: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if n <= 0 { break }
+                data.append(contentsOf: buffer[0..<n])
             }
+            return String(decoding: data, as: UTF8.self)
         }
+        return text ?? ""
     }
 }
 

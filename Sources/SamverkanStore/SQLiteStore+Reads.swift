@@ -1,0 +1,93 @@
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    public func deadlines(_ query: DeadlineQuery) async throws(StoreError) -> [DeadlineListing] {
+        try await read("list deadlines") { db in
+            var arguments = StatementArguments()
+            var range: [String] = []
+            if let from = query.dueFrom {
+                range.append("due >= ?")
+                arguments += [from.timeIntervalSince1970]
+            }
+            if let through = query.dueThrough {
+                range.append("due <= ?")
+                arguments += [through.timeIntervalSince1970]
+            }
+            var conditions: [String] = []
+            if !range.isEmpty {
+                let inRange = range.joined(separator: " AND ")
+                if query.includeOverdue, let from = query.dueFrom {
+                    conditions.append("((\(inRange)) OR (state = 'planned' AND due < ?))")
+                    arguments += [from.timeIntervalSince1970]
+                } else {
+                    conditions.append(inRange)
+                }
+            }
+            if let agreement = query.agreement {
+                conditions.append("agreement = ?")
+                arguments += [agreement]
+            }
+            if let kind = query.kind {
+                conditions.append("kind = ?")
+                arguments += [kind]
+            }
+            if let states = query.states {
+                let sorted = states.map(\.rawValue).sorted()
+                conditions.append("state IN (\(sorted.map { _ in "?" }.joined(separator: ", ")))")
+                arguments += StatementArguments(sorted)
+            }
+            var sql = "SELECT \(Rows.deadlineColumns) FROM deadline"
+            if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+            sql += " ORDER BY due, id"
+            if let limit = query.limit {
+                sql += " LIMIT ?"
+                arguments += [max(0, limit)]
+            }
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+                let deadline = try Rows.deadline(row)
+                return DeadlineListing(deadline: deadline, notices: try Rows.notices(ofDeadline: deadline.id, db))
+            }
+        }
+    }
+
+    public func deadline(id: String) async throws(StoreError) -> DeadlineDetail? {
+        try await read("read deadline \(id)") { db in
+            guard let deadline = try Rows.deadline(id: id, db) else { return nil }
+            let deliveries = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT delivery.notice_id, delivery.sink, delivery.at, delivery.outcome, delivery.error
+                    FROM delivery JOIN notice ON notice.id = delivery.notice_id
+                    WHERE notice.deadline_id = ? ORDER BY delivery.at, delivery.id
+                    """,
+                arguments: [id]
+            ).map(Rows.delivery)
+            let completions = try Row.fetchAll(
+                db, sql: "SELECT * FROM completion WHERE deadline_id = ? ORDER BY at, id", arguments: [id]
+            ).map(Rows.completion)
+            return DeadlineDetail(
+                deadline: deadline, notices: try Rows.notices(ofDeadline: id, db), deliveries: deliveries,
+                completions: completions)
+        }
+    }
+
+    public func counts() async throws(StoreError) -> StoreCounts {
+        try await read("count deadlines and notices") { db in
+            var deadlines: [DeadlineState: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM deadline GROUP BY state") {
+                if let state = DeadlineState(rawValue: try row.decode(String.self, forColumn: "state")) {
+                    deadlines[state] = try row.decode(Int.self, forColumn: "n")
+                }
+            }
+            var notices: [NoticeState: Int] = [:]
+            // Grouped by the queue index's first column: no table scan.
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM notice GROUP BY state") {
+                if let state = NoticeState(rawValue: try row.decode(String.self, forColumn: "state")) {
+                    notices[state] = try row.decode(Int.self, forColumn: "n")
+                }
+            }
+            return StoreCounts(deadlines: deadlines, notices: notices)
+        }
+    }
+}

@@ -1,0 +1,297 @@
+public import Foundation
+import GRDB
+public import SamverkanCore
+
+extension SQLiteStore {
+    public func reconcile(plan: [Deadline], window: PlanWindow, now: Date, fingerprint: String?)
+        async throws(StoreError) -> ReconcileReport
+    {
+        try await write("reconcile the plan") { db in
+            var reconciler = Reconciler(db: db, now: now)
+            let report = try reconciler.run(plan: plan, window: window)
+            if let fingerprint {
+                try db.execute(
+                    sql: """
+                        INSERT OR REPLACE INTO store_info (key, value) VALUES
+                            ('reconciled_fingerprint', ?), ('reconciled_start', ?), ('reconciled_end', ?),
+                            ('reconciled_at', ?)
+                        """,
+                    arguments: [
+                        fingerprint, String(window.start.timeIntervalSince1970),
+                        String(window.end.timeIntervalSince1970), String(now.timeIntervalSince1970),
+                    ])
+            }
+            return report
+        }
+    }
+
+    public func lastReconcile() async throws(StoreError) -> ReconcileStamp? {
+        try await read("read the last reconcile") { db in
+            let pairs = try Row.fetchAll(db, sql: "SELECT key, value FROM store_info WHERE key LIKE 'reconciled_%'")
+            var values: [String: String] = [:]
+            for row in pairs { values[try row.decode(String.self, forColumn: "key")] = try row.decode(String.self, forColumn: "value") }
+            guard let fingerprint = values["reconciled_fingerprint"],
+                let start = values["reconciled_start"].flatMap(Double.init),
+                let end = values["reconciled_end"].flatMap(Double.init),
+                let at = values["reconciled_at"].flatMap(Double.init)
+            else { return nil }
+            return ReconcileStamp(
+                fingerprint: fingerprint,
+                window: PlanWindow(start: Date(timeIntervalSince1970: start), end: Date(timeIntervalSince1970: end)),
+                at: Date(timeIntervalSince1970: at))
+        }
+    }
+}
+
+/// One reconcile (or one case's deadline inserted), inside its transaction.
+///
+/// Deadlines whose fingerprint (a hash of every planned field and notice) is unchanged are
+/// skipped after one comparison, so a reload that changes 1% of a large plan touches 1% of the
+/// rows.
+struct Reconciler {
+    let db: Database
+    let now: Date
+    var report = ReconcileReport()
+
+    init(db: Database, now: Date) {
+        self.db = db
+        self.now = now
+    }
+
+    private struct Existing {
+        var fingerprint: Int64
+        var state: DeadlineState
+        var due: Double
+        var origin: DeadlineOrigin
+    }
+
+    mutating func run(plan: [Deadline], window: PlanWindow) throws -> ReconcileReport {
+        var inWindow: [String: Existing] = [:]
+        let cursor = try Row.fetchCursor(
+            db, sql: "SELECT id, fingerprint, state, due, origin FROM deadline WHERE due >= ? AND due < ?",
+            arguments: [window.start.timeIntervalSince1970, window.end.timeIntervalSince1970])
+        while let row = try cursor.next() {
+            inWindow[try row.decode(String.self, forColumn: "id")] = try Self.existing(row)
+        }
+
+        var planned = Set<String>()
+        for deadline in plan where planned.insert(deadline.id).inserted {
+            let fingerprint = Fingerprint.of(deadline)
+            guard let existing = try inWindow[deadline.id] ?? lookUp(deadline.id) else {
+                try insert(deadline, fingerprint: fingerprint, origin: .plan)
+                report.added.append(deadline.id)
+                continue
+            }
+            // A case's deadline is not the planner's to change.
+            guard existing.origin == .plan else { continue }
+            if existing.fingerprint == fingerprint && existing.state != .cancelled {
+                report.unchanged += 1
+                continue
+            }
+            try update(deadline, fingerprint: fingerprint, existing: existing)
+        }
+
+        for (id, existing) in inWindow.sorted(by: { $0.key < $1.key })
+        where existing.origin == .plan && existing.state == .planned && !planned.contains(id) {
+            try db.execute(
+                sql: "UPDATE deadline SET state = 'cancelled', updated = ? WHERE id = ?",
+                arguments: [now.timeIntervalSince1970, id])
+            report.noticesCancelled += try cancelWaiting(deadlineID: id, reason: .removed)
+            report.cancelled.append(id)
+        }
+        return report
+    }
+
+    private static func existing(_ row: Row) throws -> Existing {
+        let state = try row.decode(String.self, forColumn: "state")
+        let origin = try row.decode(String.self, forColumn: "origin")
+        guard let state = DeadlineState(rawValue: state), let origin = DeadlineOrigin(rawValue: origin) else {
+            throw StoreError(.database, "a deadline has state '\(state)' or origin '\(origin)'; upgrade samverkand")
+        }
+        return Existing(
+            fingerprint: try row.decode(Int64.self, forColumn: "fingerprint"), state: state,
+            due: try row.decode(Double.self, forColumn: "due"), origin: origin)
+    }
+
+    private func lookUp(_ id: String) throws -> Existing? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT fingerprint, state, due, origin FROM deadline WHERE id = ?"),
+            arguments: [id]
+        ).map(Self.existing)
+    }
+
+    /// Inserts a deadline new to the store with its notices; notices already due are skipped
+    /// (`design.md`, "First start").
+    mutating func insert(_ deadline: Deadline, fingerprint: Int64, origin: DeadlineOrigin) throws {
+        let seconds = now.timeIntervalSince1970
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO deadline (id, agreement, obligation, kind, title, nominal, due, state, origin,
+                    fingerprint, explanation, first_seen, updated)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            deadline.id, deadline.agreement, deadline.obligation, deadline.kind, deadline.title,
+            deadline.nominal.description, deadline.due.timeIntervalSince1970, origin.rawValue, fingerprint,
+            JSONText.array(deadline.explanation), seconds, seconds,
+        ])
+        for notice in deadline.notices {
+            try insert(notice, of: deadline.id, deadlineState: .planned)
+        }
+    }
+
+    private mutating func insert(_ notice: PlannedNotice, of deadlineID: String, deadlineState: DeadlineState) throws {
+        let state: NoticeState
+        let reason: NoticeReason?
+        if deadlineState == .done {
+            (state, reason) = (.cancelled, .completed)
+        } else if notice.at < now {
+            (state, reason) = (.skipped, .beforeFirstSeen)
+            report.skipped.append(notice.id)
+        } else {
+            (state, reason) = (.pending, nil)
+        }
+        let seconds = now.timeIntervalSince1970
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO notice (id, deadline_id, slot, role, at, state, late, attempts, next_attempt,
+                    recipients, explanation, reason, first_seen, updated)
+                VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            notice.id, deadlineID, notice.slot, notice.role(deadlineID: deadlineID), notice.at.timeIntervalSince1970,
+            state.rawValue, notice.at.timeIntervalSince1970, JSONText.array(notice.recipients), notice.explanation,
+            reason?.rawValue, seconds, seconds,
+        ])
+        report.noticesAdded += 1
+    }
+
+    /// A deadline the store has, changed or back in the plan after being cancelled.
+    private mutating func update(_ deadline: Deadline, fingerprint: Int64, existing: Existing) throws {
+        let restored = existing.state == .cancelled
+        let state: DeadlineState = restored ? .planned : existing.state
+        try db.cachedStatement(
+            sql: """
+                UPDATE deadline SET agreement = ?, obligation = ?, kind = ?, title = ?, nominal = ?, due = ?,
+                    state = ?, fingerprint = ?, explanation = ?, updated = ?
+                WHERE id = ?
+                """
+        ).execute(arguments: [
+            deadline.agreement, deadline.obligation, deadline.kind, deadline.title, deadline.nominal.description,
+            deadline.due.timeIntervalSince1970, state.rawValue, fingerprint, JSONText.array(deadline.explanation),
+            now.timeIntervalSince1970, deadline.id,
+        ])
+        if restored {
+            report.restored.append(deadline.id)
+        } else if state == .planned {
+            if existing.due != deadline.due.timeIntervalSince1970 {
+                report.moved.append(
+                    .init(
+                        id: deadline.id, from: Date(timeIntervalSince1970: existing.due), to: deadline.due))
+            } else {
+                report.changed.append(deadline.id)
+            }
+        }
+
+        var stored: [String: StoredNotice] = [:]
+        for notice in try Rows.notices(ofDeadline: deadline.id, db) { stored[notice.id] = notice }
+        var seen = Set<String>()
+        for notice in deadline.notices where seen.insert(notice.id).inserted {
+            if let old = stored[notice.id] {
+                try update(old, to: notice, deadlineState: state)
+            } else {
+                try insert(notice, of: deadline.id, deadlineState: state)
+            }
+        }
+        // Notices the plan dropped: those still waiting are cancelled; history stays.
+        for old in stored.values.sorted(by: { $0.id < $1.id })
+        where !seen.contains(old.id) && NoticeState.waiting.contains(old.state) {
+            try setState(old.id, .cancelled, reason: .removed)
+            report.noticesCancelled += 1
+        }
+    }
+
+    /// One stored notice against its planned form. Only a notice that is still waiting for its
+    /// time (or was skipped, or cancelled because the plan dropped it) follows the plan; a sent,
+    /// failed or superseded notice is history.
+    private mutating func update(_ old: StoredNotice, to notice: PlannedNotice, deadlineState: DeadlineState) throws
+    {
+        var state = old.state
+        var reason = old.reason
+        var at = old.at
+        var nextAttempt = old.nextAttempt
+        let moved = notice.at != old.at
+        switch old.state {
+        case .pending where moved:
+            (at, nextAttempt) = (notice.at, notice.at)
+            if notice.at < now {
+                // A rule change never fires a notice.
+                (state, reason) = (.skipped, .movedIntoPast)
+                report.skipped.append(notice.id)
+            } else {
+                report.noticesRescheduled += 1
+            }
+        case .skipped where moved:
+            (at, nextAttempt) = (notice.at, notice.at)
+            if notice.at >= now {
+                (state, reason) = (.pending, nil)
+                report.noticesRescheduled += 1
+            }
+        case .cancelled where old.reason == .removed && deadlineState == .planned:
+            // Back in the plan.
+            (at, nextAttempt) = (notice.at, notice.at)
+            if notice.at < now {
+                (state, reason) = (.skipped, .beforeFirstSeen)
+                report.skipped.append(notice.id)
+            } else {
+                (state, reason) = (.pending, nil)
+            }
+            report.noticesAdded += 1
+        default:
+            break
+        }
+        try db.cachedStatement(
+            sql: """
+                UPDATE notice SET slot = ?, at = ?, state = ?, next_attempt = ?, recipients = ?, explanation = ?,
+                    reason = ?, updated = ?
+                WHERE id = ?
+                """
+        ).execute(arguments: [
+            notice.slot, at.timeIntervalSince1970, state.rawValue, nextAttempt.timeIntervalSince1970,
+            JSONText.array(notice.recipients), notice.explanation, reason?.rawValue, now.timeIntervalSince1970,
+            notice.id,
+        ])
+    }
+
+    private func setState(_ id: String, _ state: NoticeState, reason: NoticeReason?) throws {
+        try db.execute(
+            sql: "UPDATE notice SET state = ?, reason = ?, updated = ? WHERE id = ?",
+            arguments: [state.rawValue, reason?.rawValue, now.timeIntervalSince1970, id])
+    }
+
+    private func cancelWaiting(deadlineID: String, reason: NoticeReason) throws -> Int {
+        try NoticeUpdates.cancelWaiting(deadlineID: deadlineID, role: nil, reason: reason, at: now, db).count
+    }
+}
+
+/// Notice changes shared by reconcile, completion and cases.
+enum NoticeUpdates {
+    /// Cancels the deadline's notices still waiting to be sent (`pending`, `failed`), or only one
+    /// respondent's; returns their ids.
+    static func cancelWaiting(deadlineID: String, role: String?, reason: NoticeReason, at: Date, _ db: Database)
+        throws -> [String]
+    {
+        let roleClause = role == nil ? "" : " AND role = ?"
+        var arguments: StatementArguments = [reason.rawValue, at.timeIntervalSince1970, deadlineID]
+        if let role { arguments += [role] }
+        return try String.fetchAll(
+            db,
+            sql: """
+                UPDATE notice SET state = 'cancelled', reason = ?, updated = ?
+                WHERE deadline_id = ? AND state IN ('pending', 'failed')\(roleClause)
+                RETURNING id
+                """,
+            arguments: arguments
+        ).sorted()
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import GRDB
+import SamverkanCore
+
+/// The embedded store: SQLite through GRDB, one file `samverkan.sqlite` in the state directory.
+///
+/// **Durability.** The database runs in WAL mode (a `DatabasePool`: readers never wait for the
+/// writer) with `PRAGMA synchronous = FULL` on the writer. Every commit survives a crash of the
+/// daemon under any setting, but in WAL mode `NORMAL` may roll back the latest commits after a
+/// power loss or an OS crash. A rolled-back "sent" mark means a duplicate notice after the
+/// reboot, and a rolled-back completion a reminder someone already answered, so the WAL is
+/// synced on every commit. Writes are rare (a few per notice), so the cost does not matter.
+/// GRDB sets `NORMAL` on the writer while it sets up WAL, after `prepareDatabase` has run, so
+/// `FULL` is set after opening and read back (`platform.md` §4).
+///
+/// **One daemon per state directory.** `open(directory:)` takes an exclusive lock on
+/// `samverkand.lock` for as long as the store lives (or until `close()`).
+///
+/// **Versions.** The schema is a `DatabaseMigrator` from the first version on: an older store is
+/// migrated forward at open; a store written by a newer samverkand is refused.
+///
+/// **Backup and restore.** `backup(to:)` writes a consistent copy with `VACUUM INTO` while the
+/// daemon runs. To restore: stop samverkand, replace `samverkan.sqlite` with the copy, remove
+/// `samverkan.sqlite-wal` and `samverkan.sqlite-shm` if present, start samverkand.
+public final class SQLiteStore: DeadlineStore {
+    /// The database's file name in the state directory.
+    public static let fileName = "samverkan.sqlite"
+
+    /// The database file.
+    public let path: String
+    let pool: DatabasePool
+    private let lock: StateDirectoryLock?
+
+    /// Opens (creating if needed) the store of a state directory, after taking its lock.
+    ///
+    /// Throws `locked` when another samverkand uses the directory, `newerSchema` when a newer
+    /// samverkand wrote the store, `notAStore` when the file is something else.
+    public static func open(directory: String) throws(StoreError) -> SQLiteStore {
+        do {
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+        } catch {
+            throw StoreError(.io, "cannot create the state directory \(directory): \(error.localizedDescription)")
+        }
+        let lock = try StateDirectoryLock(directory: directory)
+        return try SQLiteStore(path: (directory as NSString).appendingPathComponent(fileName), lock: lock)
+    }
+
+    /// Opens a database file with no directory lock: for tools and tests that know no daemon
+    /// uses it (a backup being checked, a benchmark's scratch file).
+    public static func open(unlockedPath path: String) throws(StoreError) -> SQLiteStore {
+        try SQLiteStore(path: path, lock: nil)
+    }
+
+    private init(path: String, lock: StateDirectoryLock?) throws(StoreError) {
+        self.path = path
+        self.lock = lock
+        var configuration = Configuration()
+        configuration.label = "samverkan"
+        configuration.foreignKeysEnabled = true
+        // Only this process writes (the lock), but a reader such as the sqlite3 shell may hold
+        // the file briefly; wait for it rather than fail.
+        configuration.busyMode = .timeout(5)
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw Self.storeError(error, "cannot open \(path)", path: path)
+        }
+        do {
+            try Self.refuseForeign(pool, path: path)
+            try Schema.migrator.migrate(pool)
+            try pool.writeWithoutTransaction { db in
+                // After opening, never in prepareDatabase: see the type's comment.
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                let level = try Int.fetchOne(db, sql: "PRAGMA synchronous")
+                guard level == 2 else {
+                    throw StoreError(.database, "\(path): PRAGMA synchronous reads \(level ?? -1) after setting FULL (2)")
+                }
+                let now = String(Date().timeIntervalSince1970)
+                let version = "samverkand \(SamverkanVersion.current)"
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO store_info (key, value) VALUES ('created_at', ?), ('created_by', ?)",
+                    arguments: [now, version])
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO store_info (key, value) VALUES ('written_by', ?)", arguments: [version])
+            }
+        } catch {
+            try? pool.close()
+            throw Self.storeError(error, "cannot open \(path)", path: path)
+        }
+    }
+
+    /// Refuses a store a newer samverkand wrote, and an SQLite file that is not a store at all,
+    /// before anything is written to it.
+    private static func refuseForeign(_ pool: DatabasePool, path: String) throws {
+        try pool.read { db in
+            let migrator = Schema.migrator
+            if try migrator.hasBeenSuperseded(db) {
+                let applied = try migrator.appliedIdentifiers(db).sorted()
+                let writer = try String.fetchOne(db, sql: "SELECT value FROM store_info WHERE key = 'written_by'")
+                let known = migrator.migrations.joined(separator: ", ")
+                throw StoreError(
+                    .newerSchema,
+                    "\(path) was written by a newer samverkand (\(writer.map { "\($0), " } ?? "")schema \(applied.joined(separator: ", "))); this is samverkand \(SamverkanVersion.current) (schema \(known)): upgrade samverkand or restore a backup"
+                )
+            }
+            let tables = try String.fetchAll(
+                db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+            if !tables.isEmpty && !tables.contains("grdb_migrations") {
+                throw StoreError(
+                    .notAStore,
+                    "\(path) is an SQLite database but not a samverkan store (tables: \(tables.sorted().joined(separator: ", "))); move it away or point --state elsewhere"
+                )
+            }
+        }
+    }
+
+    /// Closes the database and releases the directory lock. Later calls fail.
+    public func close() throws(StoreError) {
+        defer { lock?.release() }
+        do { try pool.close() } catch { throw Self.storeError(error, "cannot close \(path)", path: path) }
+    }
+
+    /// The settings in force, read back from SQLite; `synchronous` from the writer connection.
+    public func settings() async throws(StoreError) -> StoreSettings {
+        let path = self.path
+        return try await writeWithoutTransaction("read the settings") { db in
+            StoreSettings(
+                path: path,
+                journalMode: try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "",
+                synchronous: try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1,
+                foreignKeys: try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") ?? false,
+                schema: try Schema.migrator.appliedMigrations(db))
+        }
+    }
+
+    // MARK: Transactions
+
+    /// One write transaction; every error comes out as a `StoreError`.
+    func write<T: Sendable>(_ what: String, _ body: @Sendable (Database) throws -> T)
+        async throws(StoreError) -> T
+    {
+        do { return try await pool.write(body) } catch { throw Self.storeError(error, "cannot \(what)", path: path) }
+    }
+
+    /// One read transaction (a snapshot, concurrent with the writer).
+    func read<T: Sendable>(_ what: String, _ body: @Sendable (Database) throws -> T)
+        async throws(StoreError) -> T
+    {
+        do { return try await pool.read(body) } catch { throw Self.storeError(error, "cannot \(what)", path: path) }
+    }
+
+    func writeWithoutTransaction<T: Sendable>(_ what: String, _ body: @Sendable (Database) throws -> T)
+        async throws(StoreError) -> T
+    {
+        do { return try await pool.writeWithoutTransaction(body) } catch {
+            throw Self.storeError(error, "cannot \(what)", path: path)
+        }
+    }
+
+    static func storeError(_ error: any Error, _ context: String, path: String) -> StoreError {
+        if let error = error as? StoreError { return error }
+        if error is CancellationError { return StoreError(.cancelled, "\(context): the task was cancelled") }
+        if let error = error as? DatabaseError {
+            switch error.resultCode {
+            case .SQLITE_NOTADB:
+                return StoreError(
+                    .notAStore, "\(path) is not an SQLite database; move it away or restore a backup")
+            case .SQLITE_CORRUPT:
+                return StoreError(
+                    .notAStore, "\(path) is damaged (\(error.message ?? "corrupt")); restore a backup")
+            case .SQLITE_FULL:
+                return StoreError(.io, "\(context): the disk holding \(path) is full; free space and retry")
+            case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_IOERR:
+                return StoreError(
+                    .io,
+                    "\(context): \(error.message ?? "I/O error"); check that the state directory exists and belongs to the daemon's user"
+                )
+            default:
+                return StoreError(.database, "\(context): \(error.message ?? "\(error)")")
+            }
+        }
+        return StoreError(.database, "\(context): \(error)")
+    }
+}
