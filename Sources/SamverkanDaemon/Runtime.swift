@@ -50,9 +50,20 @@ actor Runtime {
     func plan(_ config: LoadedConfig) throws(CalendarError) -> [Deadline] {
         let today = config.zone.today(clock.now())
         let planner = Planner(zone: config.zone, calendar: SwedishCalendar(closedDays: config.settings.closedDays))
-        return try planner.plan(
+        let recent = try planner.plan(
             config.agreements, from: today.adding(days: -Self.lookbackDays),
             through: today.adding(days: Self.horizonDays))
+        // A renewal that was due long ago and never done is still something to act on (an ended
+        // agreement with no successor): renewals are kept however old, other kinds for the lookback.
+        let renewals = config.agreements.map { agreement in
+            var only = agreement
+            only.obligations = agreement.obligations.filter { $0.kind == .renewal }
+            only.windows = []
+            return only
+        }
+        let earliest = LocalDate(year: SwedishCalendar.supportedYears.lowerBound, month: 1, day: 1) ?? today
+        let old = try planner.plan(renewals, from: earliest, through: today.adding(days: -Self.lookbackDays - 1))
+        return (old + recent).sorted { ($0.due, $0.id) < ($1.due, $1.id) }
     }
 
     /// Reloads the config directory. An invalid config is refused and the running one stays.
