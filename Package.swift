@@ -105,6 +105,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["SamverkanClient", "SamverkanCore", "SamverkanTestSupport"],
+            exclude: ["Support/with-journald.sh", "Golden"],
             swiftSettings: strictSettings
         ),
     ]
