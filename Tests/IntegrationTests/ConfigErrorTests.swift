@@ -26,16 +26,9 @@ struct ConfigErrorTests {
 
     @Test("a bad config on SIGHUP is refused; the running config stays and status says why")
     func badConfigOnReload() async throws {
-        let root = try TestEnvironment.scratch("badreload")
-        let config = try TestConfig(
-            in: root, settings: TestConfig.fileSinkSettings,
-            agreements: ["prov.yaml": TestConfig.agreement(dueDate: TestConfig.inAFewMonths, time: "09:00")])
-        let listener = try NotifyListener(directory: root)
-        let daemon = try DaemonProcess(
-            config: config.directory, state: root.appendingPathComponent("state"),
-            environment: ["NOTIFY_SOCKET": listener.path])
+        let running = try await RunningDaemon.start("badreload")
+        let (daemon, listener, config) = (running.daemon, running.listener, running.config)
         defer { Task { await daemon.stop() } }
-        #expect(await listener.waitFor("READY=1").match != nil)
         let broken = TestConfig.agreement(dueDate: TestConfig.inAFewMonths, time: "09:00").replacingOccurrences(
             of: "notify:", with: "notfy:")
         try broken.write(

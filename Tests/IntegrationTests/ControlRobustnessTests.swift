@@ -9,16 +9,7 @@ import Testing
 @Suite("control socket robustness")
 struct ControlRobustnessTests {
     func start(_ name: String) async throws -> DaemonProcess {
-        let root = try TestEnvironment.scratch(name)
-        let config = try TestConfig(
-            in: root, settings: TestConfig.fileSinkSettings,
-            agreements: ["prov.yaml": TestConfig.agreement(dueDate: TestConfig.inAFewMonths, time: "09:00")])
-        let listener = try NotifyListener(directory: root)
-        let daemon = try DaemonProcess(
-            config: config.directory, state: root.appendingPathComponent("state"),
-            environment: ["NOTIFY_SOCKET": listener.path])
-        #expect(await listener.waitFor("READY=1").match != nil, "stderr:\n\(daemon.stderr)")
-        return daemon
+        try await RunningDaemon.start(name).daemon
     }
 
     func statusAnswers(_ daemon: DaemonProcess) -> Bool {

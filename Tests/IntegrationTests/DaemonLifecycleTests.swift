@@ -9,26 +9,22 @@ import Testing
 struct DaemonLifecycleTests {
     func start(
         _ name: String, agreements: [String: String] = [:], environment: [String: String] = [:]
-    ) throws -> (DaemonProcess, NotifyListener, TestConfig, URL) {
-        let root = try TestEnvironment.scratch(name)
-        let config = try TestConfig(
-            in: root, settings: TestConfig.fileSinkSettings,
+    ) async throws -> (DaemonProcess, NotifyListener, TestConfig, URL) {
+        let running = try await RunningDaemon.start(
+            name,
             agreements: agreements.isEmpty
                 ? [
                     "prov.yaml": TestConfig.agreement(
                         dueDate: TestConfig.inAFewMonths, time: "09:00", remind: "[30d, 1d]")
-                ] : agreements)
-        let listener = try NotifyListener(directory: root)
-        var env = environment
-        env["NOTIFY_SOCKET"] = listener.path
-        let daemon = try DaemonProcess(
-            config: config.directory, state: root.appendingPathComponent("state"), environment: env)
-        return (daemon, listener, config, root)
+                ]
+                : agreements,
+            environment: environment, waitForReady: false)
+        return (running.daemon, running.listener, running.config, running.root)
     }
 
     @Test("READY=1 arrives only once the control socket answers, with a STATUS")
     func readyAfterSocket() async throws {
-        let (daemon, listener, _, _) = try start("ready")
+        let (daemon, listener, _, _) = try await start("ready")
         defer { Task { await daemon.stop() } }
         let ready = await listener.waitFor("READY=1")
         let message = try #require(ready.match, "no READY=1; stderr:\n\(daemon.stderr)")
@@ -45,7 +41,7 @@ struct DaemonLifecycleTests {
 
     @Test("SIGHUP sends RELOADING=1 with MONOTONIC_USEC, then READY=1, and bumps the generation")
     func reloadSequence() async throws {
-        let (daemon, listener, _, _) = try start("reload")
+        let (daemon, listener, _, _) = try await start("reload")
         #expect(await listener.waitFor("READY=1").match != nil)
         daemon.signal(SIGHUP)
         let reloading = try #require(await listener.waitFor("RELOADING=1").match, "stderr:\n\(daemon.stderr)")
@@ -60,7 +56,7 @@ struct DaemonLifecycleTests {
     @Test("SIGTERM sends STOPPING=1 and exits 0; SIGINT too")
     func stopSequence() async throws {
         for signal in [SIGTERM, SIGINT] {
-            let (daemon, listener, _, _) = try start("stop")
+            let (daemon, listener, _, _) = try await start("stop")
             #expect(await listener.waitFor("READY=1").match != nil)
             daemon.signal(signal)
             #expect(await listener.waitFor("STOPPING=1").match != nil)
@@ -71,7 +67,7 @@ struct DaemonLifecycleTests {
 
     @Test("with WATCHDOG_USEC, WATCHDOG=1 arrives every half interval; a wedged scheduler stops it")
     func watchdog() async throws {
-        let (daemon, listener, _, _) = try start(
+        let (daemon, listener, _, _) = try await start(
             "watchdog", environment: ["WATCHDOG_USEC": "1000000", "SAMVERKAN_FAULT_INJECTION": "1"])
         defer { Task { await daemon.stop() } }
         #expect(await listener.waitFor("READY=1").match != nil)
@@ -98,7 +94,7 @@ struct DaemonLifecycleTests {
 
     @Test("the test-only fault switch is off without SAMVERKAN_FAULT_INJECTION")
     func faultSwitchOff() async throws {
-        let (daemon, listener, _, _) = try start("nofault")
+        let (daemon, listener, _, _) = try await start("nofault")
         defer { Task { await daemon.stop() } }
         #expect(await listener.waitFor("READY=1").match != nil)
         let wedge = try ControlClient(socketPath: daemon.socketPath).request("POST", "/v1/_test/wedge-scheduler")

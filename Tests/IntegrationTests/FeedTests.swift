@@ -14,19 +14,11 @@ struct FeedTests {
     }
 
     func start(_ name: String) async throws -> DaemonProcess {
-        let root = try TestEnvironment.scratch(name)
         let agreement = TestConfig.agreement(dueDate: TestConfig.inAFewMonths, time: "09:00", remind: "[30d, 7d]")
             .replacingOccurrences(
                 of: "title: Provöverenskommelse",
                 with: "title: \"Avesta & Falun; prov, med en mycket lång titel som måste vikas i kalenderfilen åäö\"")
-        let config = try TestConfig(
-            in: root, settings: TestConfig.fileSinkSettings, agreements: ["prov.yaml": agreement])
-        let listener = try NotifyListener(directory: root)
-        let daemon = try DaemonProcess(
-            config: config.directory, state: root.appendingPathComponent("state"),
-            environment: ["NOTIFY_SOCKET": listener.path])
-        #expect(await listener.waitFor("READY=1").match != nil, "stderr:\n\(daemon.stderr)")
-        return daemon
+        return try await RunningDaemon.start(name, agreements: ["prov.yaml": agreement]).daemon
     }
 
     @Test("the calendar parses with icalendar; UIDs are deadline ids; alarms are the reminders; lines are folded")

@@ -12,16 +12,9 @@ struct PermissionTests {
         "an unprivileged uid may read but gets 403 on a write, and the refusal is audited with its uid",
         .enabled(if: TestEnvironment.isRoot && TestEnvironment.which("setpriv") != nil, "needs root and setpriv"))
     func unprivilegedWrite() async throws {
-        let root = try TestEnvironment.scratch("perm")
-        let config = try TestConfig(
-            in: root, settings: TestConfig.fileSinkSettings,
-            agreements: ["prov.yaml": TestConfig.agreement(dueDate: TestConfig.inAFewMonths, time: "09:00")])
-        let listener = try NotifyListener(directory: root)
-        let daemon = try DaemonProcess(
-            config: config.directory, state: root.appendingPathComponent("state"),
-            environment: ["NOTIFY_SOCKET": listener.path])
+        let running = try await RunningDaemon.start("perm")
+        let (daemon, root) = (running.daemon, running.root)
         defer { Task { await daemon.stop() } }
-        #expect(await listener.waitFor("READY=1").match != nil)
         // Let uid 65534 reach the socket at all (in production: membership of group samverkan).
         chmod(root.path, 0o755)
         chmod(root.appendingPathComponent("state").path, 0o755)

@@ -102,3 +102,43 @@ final class AsyncStreamBox: @unchecked Sendable {
         }
     }
 }
+
+/// A daemon started on a config written for one test, with a notify socket to watch it by.
+struct RunningDaemon {
+    let daemon: DaemonProcess
+    let listener: NotifyListener
+    let config: TestConfig
+    let root: URL
+
+    /// Writes the config, starts `samverkand` with `NOTIFY_SOCKET` set and, unless told not to,
+    /// waits for READY=1.
+    static func start(
+        _ name: String, settings: String = TestConfig.fileSinkSettings, agreements: [String: String]? = nil,
+        environment: [String: String] = [:], waitForReady: Bool = true
+    ) async throws -> RunningDaemon {
+        let root = try TestEnvironment.scratch(name)
+        let config = try TestConfig(
+            in: root, settings: settings,
+            agreements: agreements ?? [
+                "prov.yaml": TestConfig.agreement(dueDate: TestConfig.inAFewMonths, time: "09:00")
+            ])
+        let listener = try NotifyListener(directory: root)
+        var env = environment
+        env["NOTIFY_SOCKET"] = listener.path
+        let daemon = try DaemonProcess(
+            config: config.directory, state: root.appendingPathComponent("state"), environment: env)
+        if waitForReady {
+            let ready = await listener.waitFor("READY=1")
+            guard ready.match != nil else {
+                await daemon.stop()
+                throw NotReady(stderr: daemon.stderr)
+            }
+        }
+        return RunningDaemon(daemon: daemon, listener: listener, config: config, root: root)
+    }
+
+    struct NotReady: Error, CustomStringConvertible {
+        var stderr: String
+        var description: String { "samverkand sent no READY=1; stderr:\n\(stderr)" }
+    }
+}
