@@ -7,7 +7,7 @@ RUN_PACKAGES=(libsystemd-dev pkg-config tzdata)
 # What the test suite needs on top: a real journald, systemd-analyze and systemd-nspawn
 # (systemd, systemd-container), socket activation and clients (systemd, curl, socat), and
 # the Python oracles (python3-dateutil).
-TEST_PACKAGES=(systemd systemd-container curl socat procps python3 python3-dateutil python3-icalendar python3-prometheus-client)
+TEST_PACKAGES=(systemd systemd-container curl socat procps python3 python3-dateutil python3-icalendar python3-prometheus-client python3-aiosmtpd msmtp openssl)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -15,6 +15,7 @@ struct SettingsReader {
         "file": ["directory", "format", "mode"],
         "email": [
             "transport", "host", "port", "tls", "username", "password_file", "from", "reply_to", "sendmail_path",
+            "ca_file",
         ],
         "webhook": ["url", "secret_file", "timeout"],
         "command": ["argv", "timeout"],

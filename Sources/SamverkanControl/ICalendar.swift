@@ -147,8 +147,3 @@ public struct ICalendar: Sendable {
         return result.enumerated().map { $0.offset == 0 ? $0.element : " " + $0.element }.joined(separator: "\r\n")
     }
 }
-
-extension Zone {
-    /// UTC, for timestamps that carry `Z`.
-    public static let utc = Zone(TimeZone(secondsFromGMT: 0) ?? TimeZone(identifier: "UTC") ?? .current)
-}

@@ -133,6 +133,9 @@ private struct OffsetTable: Sendable {
 }
 
 extension Zone {
+    /// UTC, for timestamps that carry `Z`.
+    public static let utc = Zone(TimeZone(secondsFromGMT: 0) ?? TimeZone(identifier: "UTC") ?? .current)
+
     /// Parses RFC 3339 (`2026-11-02T09:00:00+01:00`, `…Z`, fractional seconds ignored).
     public static func parseRFC3339(_ text: String) -> Date? {
         let chars = Array(text.utf8)

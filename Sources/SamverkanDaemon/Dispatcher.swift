@@ -21,12 +21,15 @@ struct Dispatcher: Sendable {
         case dead
     }
 
-    init(config: LoadedConfig, stateDirectory: String, logger: Logger, metrics: DeliveryMetrics) throws(SinkSetupError)
-    {
+    init(
+        config: LoadedConfig, stateDirectory: String, logger: Logger, metrics: DeliveryMetrics,
+        clock: any WallClock = SystemWallClock()
+    ) throws(SinkSetupError) {
         self.metrics = metrics
         var sinks: [String: any NoticeSink] = [:]
         for sink in config.settings.sinks {
-            sinks[sink.name] = try SinkFactory.make(sink, stateDirectory: stateDirectory)
+            sinks[sink.name] = try SinkFactory.make(
+                sink, stateDirectory: stateDirectory, zone: config.zone, clock: clock)
         }
         self.sinks = sinks
         self.routes = config.settings.routes
@@ -121,7 +124,10 @@ struct SinkSetupError: Error, CustomStringConvertible {
 
 /// Makes sinks from config: one line per type.
 enum SinkFactory {
-    static func make(_ config: SinkConfig, stateDirectory: String) throws(SinkSetupError) -> any NoticeSink {
+    static func make(_ config: SinkConfig, stateDirectory: String, zone: Zone, clock: any WallClock)
+        throws(SinkSetupError)
+        -> any NoticeSink
+    {
         switch config.type {
         case "file":
             var directory = config.options["directory"] ?? "outbox"
@@ -129,14 +135,20 @@ enum SinkFactory {
             let formatName = config.options["format"] ?? "eml"
             guard let format = FileSink.Format(rawValue: formatName) else {
                 throw SinkSetupError(
-                    message:
-                        "sink '\(config.name)': format \(formatName) is not available in this version; use json or txt")
+                    message: "sink '\(config.name)': format \(formatName) is not one of eml, json, txt")
             }
             let mode = config.options["mode"].flatMap { mode_t($0, radix: 8) } ?? 0o640
-            return FileSink(name: config.name, directory: directory, format: format, mode: mode)
+            return FileSink(name: config.name, directory: directory, format: format, mode: mode, zone: zone)
+        case "email":
+            do {
+                return try EmailSink(name: config.name, options: config.options, zone: zone, clock: clock)
+            } catch {
+                throw SinkSetupError(message: error.message)
+            }
         default:
             throw SinkSetupError(
-                message: "sink '\(config.name)': type \(config.type) is not available in this version (available: file)"
+                message:
+                    "sink '\(config.name)': type \(config.type) is not available in this version (available: file, email)"
             )
         }
     }

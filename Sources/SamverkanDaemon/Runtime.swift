@@ -36,7 +36,7 @@ actor Runtime {
         self.startedAt = now
         self.loadedAt = now
         let dispatcher = try Dispatcher(
-            config: config, stateDirectory: options.stateDirectory, logger: logger, metrics: metrics)
+            config: config, stateDirectory: options.stateDirectory, logger: logger, metrics: metrics, clock: clock)
         self.scheduler = Scheduler(clock: clock, dispatcher: dispatcher)
     }
 
@@ -76,7 +76,8 @@ actor Runtime {
         do {
             newConfig = try ConfigLoader().load(directory: options.configDirectory, today: zoneToday)
             dispatcher = try Dispatcher(
-                config: newConfig, stateDirectory: options.stateDirectory, logger: logger, metrics: metrics)
+                config: newConfig, stateDirectory: options.stateDirectory, logger: logger, metrics: metrics,
+                clock: clock)
         } catch let error as ConfigError {
             return refuse(ReloadFailure(message: "config is invalid", details: error.errors.map(\.description)))
         } catch {

@@ -1,5 +1,5 @@
 public import Foundation
-import SamverkanCore
+public import SamverkanCore
 
 #if canImport(Glibc)
     import Glibc
@@ -10,6 +10,8 @@ import SamverkanCore
 /// a notice written twice (after a crash) replaces itself with the same content.
 public struct FileSink: NoticeSink {
     public enum Format: String, Sendable {
+        /// The same RFC 5322 message the email sink sends (LF line ends).
+        case eml
         case json, txt
     }
 
@@ -18,12 +20,20 @@ public struct FileSink: NoticeSink {
     public let directory: String
     public let format: Format
     public let mode: mode_t
+    /// For `eml`: the zone of the Date header and the host named in the Message-ID.
+    public let zone: Zone
+    public let hostname: String
 
-    public init(name: String, directory: String, format: Format, mode: mode_t = 0o640) {
+    public init(
+        name: String, directory: String, format: Format, mode: mode_t = 0o640, zone: Zone = .utc,
+        hostname: String = EmailSink.systemHostname()
+    ) {
         self.name = name
         self.directory = directory
         self.format = format
         self.mode = mode
+        self.zone = zone
+        self.hostname = hostname
     }
 
     public func deliver(_ notice: OutgoingNotice) async throws(SinkError) -> DeliveryReceipt {
@@ -38,6 +48,17 @@ public struct FileSink: NoticeSink {
             content = Array(data) + [0x0A]
         case .txt:
             content = Array("Ämne: \(notice.subject)\n\n\(notice.body)".utf8)
+        case .eml:
+            // The Date is the notice's own time, so a rewrite after a crash gives the same bytes.
+            let from =
+                EmailAddress(displayName: "Samverkan", address: "samverkan@\(hostname)")
+                ?? EmailAddress(address: "samverkan@localhost")
+            guard let from, let date = Zone.parseRFC3339(notice.at) else {
+                throw SinkError(.permanent, "cannot build a message for notice \(notice.id)")
+            }
+            let message = try EmailMessage(
+                notice: notice, from: from, replyTo: nil, date: date, zone: zone, hostname: hostname)
+            content = Array(message.rendered(.lf).utf8)
         }
         let fileName = NoticeID.fileName(notice.id) + "." + format.rawValue
         try write(content, to: fileName)
