@@ -22,7 +22,7 @@ public protocol DeadlineStore: Sendable {
     /// Brings the store in line with the planner's output for `window`, in one transaction.
     ///
     /// New deadlines and notices are added; a planned deadline in the window that the plan no
-    /// longer has is cancelled with its waiting notices; a deadline whose due changed is moved.
+    /// longer has is cancelled with its undelivered notices; a deadline whose due changed is moved.
     /// A new notice whose time is before `now` is `skipped`, and so is a pending one that a change
     /// moves before `now`: a rule change never fires a notice. Sent notices and completions are
     /// history and stay. `fingerprint` (the config's) is stamped for `lastReconcile`.
@@ -67,9 +67,11 @@ public protocol DeadlineStore: Sendable {
 
     // MARK: Completion and cases
 
-    /// Marks a deadline done and cancels its waiting notices; with `role`, records that
-    /// respondent's answer to a collection round and cancels only that respondent's notices (the
-    /// round is done when every respondent has answered). Completing twice changes nothing.
+    /// Marks a deadline done and cancels its undelivered notices (pending, failed, and sending, so
+    /// that no retry follows; a delivery in flight that succeeds is still marked sent). With
+    /// `role`, records that respondent's answer to a collection round and cancels only that
+    /// respondent's notices; the round is done when every respondent has answered. Completing
+    /// twice changes nothing.
     /// Throws `unknownDeadline`, `unknownRole` or `notARound`.
     func complete(deadlineID: String, role: String?, by: Requester, note: String?, at: Date) async throws(StoreError)
         -> CompletionResult
@@ -81,7 +83,7 @@ public protocol DeadlineStore: Sendable {
         _ opening: CaseOpening, now: Date, deadline: @Sendable (_ reference: String) -> Deadline
     ) async throws(StoreError) -> CaseOpened
 
-    /// Closes a case with its outcome; its deadline is done and its waiting notices cancelled.
+    /// Closes a case with its outcome; its deadline is done and its undelivered notices cancelled.
     /// Closing again with the same outcome changes nothing; with another it is a `conflict`.
     func closeCase(reference: String, outcome: String, by: Requester, at: Date) async throws(StoreError) -> CaseRecord
 

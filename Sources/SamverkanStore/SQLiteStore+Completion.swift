@@ -22,7 +22,9 @@ enum Completer {
         deadlineID: String, role: String?, by requester: Requester, note: String?, at: Date, reason: NoticeReason,
         _ db: Database
     ) throws -> CompletionResult {
-        guard let deadline = try Rows.deadline(id: deadlineID, db) else { throw SQLiteStore.unknownDeadline(deadlineID) }
+        guard let deadline = try Rows.deadline(id: deadlineID, db) else {
+            throw SQLiteStore.unknownDeadline(deadlineID)
+        }
         let respondents = try String.fetchAll(
             db, sql: "SELECT DISTINCT role FROM notice WHERE deadline_id = ? AND role IS NOT NULL ORDER BY role",
             arguments: [deadlineID])
@@ -83,7 +85,8 @@ enum Completer {
         try db.execute(
             sql: "INSERT INTO completion (deadline_id, role, at, uid, pid, note) VALUES (?, ?, ?, ?, ?, ?)",
             arguments: [
-                deadlineID, role, at.timeIntervalSince1970, requester.uid.map { Int64($0) }, requester.pid.map { Int64($0) },
+                deadlineID, role, at.timeIntervalSince1970, requester.uid.map { Int64($0) },
+                requester.pid.map { Int64($0) },
                 note,
             ])
     }

@@ -26,7 +26,8 @@ extension SQLiteStore {
                     db.cachedStatement(
                         sql: "SELECT \(Rows.noticeColumns) FROM notice WHERE state = ? ORDER BY next_attempt LIMIT 1"),
                     arguments: [state.rawValue])
-                if let notice = try row.map(Rows.notice), notice.nextAttempt < (earliest?.nextAttempt ?? .distantFuture) {
+                if let notice = try row.map(Rows.notice), notice.nextAttempt < (earliest?.nextAttempt ?? .distantFuture)
+                {
                     earliest = notice
                 }
             }
@@ -122,7 +123,8 @@ extension SQLiteStore {
     public func markRetry(_ noticeID: String, retryAt: Date, now: Date) async throws(StoreError) {
         try await write("schedule a retry of \(noticeID)") { db in
             try db.execute(
-                sql: "UPDATE notice SET state = 'failed', next_attempt = ?, updated = ? WHERE id = ? AND state = 'sending'",
+                sql:
+                    "UPDATE notice SET state = 'failed', next_attempt = ?, updated = ? WHERE id = ? AND state = 'sending'",
                 arguments: [retryAt.timeIntervalSince1970, now.timeIntervalSince1970, noticeID])
             if db.changesCount == 0, try Rows.notice(id: noticeID, db) == nil { throw Self.unknownNotice(noticeID) }
         }
@@ -169,10 +171,12 @@ extension SQLiteStore {
     }
 
     static func unknownNotice(_ id: String) -> StoreError {
-        StoreError(.unknownNotice, "no notice \(id) in the store; `samverkanctl show DEADLINE` lists a deadline's notices")
+        StoreError(
+            .unknownNotice, "no notice \(id) in the store; `samverkanctl show DEADLINE` lists a deadline's notices")
     }
 
     static func unknownDeadline(_ id: String) -> StoreError {
-        StoreError(.unknownDeadline, "no deadline \(id) in the store; `samverkanctl upcoming` lists deadlines and their ids")
+        StoreError(
+            .unknownDeadline, "no deadline \(id) in the store; `samverkanctl upcoming` lists deadlines and their ids")
     }
 }

@@ -29,7 +29,9 @@ extension SQLiteStore {
         try await read("read the last reconcile") { db in
             let pairs = try Row.fetchAll(db, sql: "SELECT key, value FROM store_info WHERE key LIKE 'reconciled_%'")
             var values: [String: String] = [:]
-            for row in pairs { values[try row.decode(String.self, forColumn: "key")] = try row.decode(String.self, forColumn: "value") }
+            for row in pairs {
+                values[try row.decode(String.self, forColumn: "key")] = try row.decode(String.self, forColumn: "value")
+            }
             guard let fingerprint = values["reconciled_fingerprint"],
                 let start = values["reconciled_start"].flatMap(Double.init),
                 let end = values["reconciled_end"].flatMap(Double.init),
@@ -203,9 +205,9 @@ struct Reconciler {
                 try insert(notice, of: deadline.id, deadlineState: state)
             }
         }
-        // Notices the plan dropped: those still waiting are cancelled; history stays.
+        // Notices the plan dropped: those not yet delivered are cancelled; history stays.
         for old in stored.values.sorted(by: { $0.id < $1.id })
-        where !seen.contains(old.id) && NoticeState.waiting.contains(old.state) {
+        where !seen.contains(old.id) && [.pending, .failed, .sending].contains(old.state) {
             try setState(old.id, .cancelled, reason: .removed)
             report.noticesCancelled += 1
         }
@@ -214,8 +216,7 @@ struct Reconciler {
     /// One stored notice against its planned form. Only a notice that is still waiting for its
     /// time (or was skipped, or cancelled because the plan dropped it) follows the plan; a sent,
     /// failed or superseded notice is history.
-    private mutating func update(_ old: StoredNotice, to notice: PlannedNotice, deadlineState: DeadlineState) throws
-    {
+    private mutating func update(_ old: StoredNotice, to notice: PlannedNotice, deadlineState: DeadlineState) throws {
         var state = old.state
         var reason = old.reason
         var at = old.at
@@ -276,8 +277,9 @@ struct Reconciler {
 
 /// Notice changes shared by reconcile, completion and cases.
 enum NoticeUpdates {
-    /// Cancels the deadline's notices still waiting to be sent (`pending`, `failed`), or only one
-    /// respondent's; returns their ids.
+    /// Cancels the deadline's notices not yet delivered (`pending`, `failed`, and `sending`, so
+    /// that a retry of one in flight is dropped; if its delivery succeeds, `markSent` still
+    /// records it), or only one respondent's; returns their ids.
     static func cancelWaiting(deadlineID: String, role: String?, reason: NoticeReason, at: Date, _ db: Database)
         throws -> [String]
     {
@@ -288,7 +290,7 @@ enum NoticeUpdates {
             db,
             sql: """
                 UPDATE notice SET state = 'cancelled', reason = ?, updated = ?
-                WHERE deadline_id = ? AND state IN ('pending', 'failed')\(roleClause)
+                WHERE deadline_id = ? AND state IN ('pending', 'failed', 'sending')\(roleClause)
                 RETURNING id
                 """,
             arguments: arguments

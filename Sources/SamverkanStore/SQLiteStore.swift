@@ -74,7 +74,8 @@ public final class SQLiteStore: DeadlineStore {
                 try db.execute(sql: "PRAGMA synchronous = FULL")
                 let level = try Int.fetchOne(db, sql: "PRAGMA synchronous")
                 guard level == 2 else {
-                    throw StoreError(.database, "\(path): PRAGMA synchronous reads \(level ?? -1) after setting FULL (2)")
+                    throw StoreError(
+                        .database, "\(path): PRAGMA synchronous reads \(level ?? -1) after setting FULL (2)")
                 }
                 let now = String(Date().timeIntervalSince1970)
                 let version = "samverkand \(SamverkanVersion.current)"
@@ -82,7 +83,8 @@ public final class SQLiteStore: DeadlineStore {
                     sql: "INSERT OR IGNORE INTO store_info (key, value) VALUES ('created_at', ?), ('created_by', ?)",
                     arguments: [now, version])
                 try db.execute(
-                    sql: "INSERT OR REPLACE INTO store_info (key, value) VALUES ('written_by', ?)", arguments: [version])
+                    sql: "INSERT OR REPLACE INTO store_info (key, value) VALUES ('written_by', ?)", arguments: [version]
+                )
             }
         } catch {
             try? pool.close()

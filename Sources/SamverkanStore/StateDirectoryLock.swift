@@ -27,7 +27,8 @@ final class StateDirectoryLock: Sendable {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             let reason = String(cString: strerror(errno))
-            throw StoreError(.io, "cannot open the lock file \(path): \(reason); check the state directory's owner and mode")
+            throw StoreError(
+                .io, "cannot open the lock file \(path): \(reason); check the state directory's owner and mode")
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno
