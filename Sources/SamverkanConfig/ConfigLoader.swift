@@ -14,6 +14,11 @@ public struct ConfigLoader: Sendable {
     /// that depend on the date, such as an agreement that has ended; the loader never reads the
     /// clock itself.
     public func load(directory: String, today: LocalDate? = nil) throws(ConfigError) -> LoadedConfig {
+        try load(directory: directory, today: { _ in today })
+    }
+
+    /// Loads once, asking for today's date in the config's own zone once the zone is known.
+    public func load(directory: String, today todayInZone: (Zone) -> LocalDate?) throws(ConfigError) -> LoadedConfig {
         var log = DiagnosticLog()
         var hasher = Fingerprint()
         let settingsPath =
@@ -27,6 +32,8 @@ public struct ConfigLoader: Sendable {
             }
         }
         let zone = Zone(identifier: settings.timezone) ?? Zone(TimeZone(secondsFromGMT: 0) ?? .current)
+        let today = todayInZone(zone)
+        let calendar = SwedishCalendar(closedDays: settings.closedDays)
 
         var agreements: [(Agreement, file: String, position: Position)] = []
         let agreementsPath = (directory.hasSuffix("/") ? directory : directory + "/") + Self.agreementsDirectory
@@ -36,8 +43,7 @@ public struct ConfigLoader: Sendable {
             guard let text = readFile(path, &log) else { continue }
             hasher.add(Self.agreementsDirectory + "/" + name, text)
             guard let root = parse(text, file: path, &log) else { continue }
-            let reader = AgreementReader(
-                file: path, zone: zone, today: today, calendar: SwedishCalendar(closedDays: settings.closedDays))
+            let reader = AgreementReader(file: path, zone: zone, today: today, calendar: calendar)
             if let agreement = reader.read(root, &log) {
                 agreements.append((agreement, path, YAMLValue(node: root, file: path).position))
             }

@@ -7,10 +7,14 @@ public import Foundation
 public struct Planner: Sendable {
     public let zone: Zone
     public let calendar: SwedishCalendar
+    /// Whether deadlines and notices carry their explanation. Building the words costs more than
+    /// the dates themselves; `plan --json` of a large config leaves them out.
+    public let explains: Bool
 
-    public init(zone: Zone, calendar: SwedishCalendar = SwedishCalendar()) {
+    public init(zone: Zone, calendar: SwedishCalendar = SwedishCalendar(), explains: Bool = true) {
         self.zone = zone
         self.calendar = calendar
+        self.explains = explains
     }
 
     /// Every deadline whose due date (in the zone) lies in `from...through`, sorted by due
@@ -72,29 +76,33 @@ public struct Planner: Sendable {
         -> Deadline
     {
         let schedule = obligation.schedule
-        var explanation = ["rule: \(nominal.origin)", "nominal date: \(nominal.date)"]
+        var explanation: [String] = []
+        if explains { explanation = ["rule: \(nominal.origin)", "nominal date: \(nominal.date)"] }
         var dueDate = nominal.date
         switch schedule.workingDay {
         case .none:
             // Only a note: outside the calendar's years the date simply stays.
-            if let reason = (try? calendar.nonWorkingReason(dueDate)) ?? nil {
+            if explains, let reason = (try? calendar.nonWorkingReason(dueDate)) ?? nil {
                 explanation.append("\(dueDate) is \(reason); kept (working_day: none)")
             }
         case .next, .previous:
-            if let reason = try calendar.nonWorkingReason(dueDate) {
+            if try !calendar.isWorkingDay(dueDate) {
                 let moved =
                     schedule.workingDay == .next
                     ? try calendar.nextWorkingDay(onOrAfter: dueDate)
                     : try calendar.previousWorkingDay(onOrBefore: dueDate)
-                explanation.append(
-                    "\(dueDate) is \(reason), moved to \(schedule.workingDay == .next ? "next" : "previous") working day \(moved)"
-                )
+                if explains, let reason = try calendar.nonWorkingReason(dueDate) {
+                    let direction = schedule.workingDay == .next ? "next" : "previous"
+                    explanation.append("\(dueDate) is \(reason), moved to \(direction) working day \(moved)")
+                }
                 dueDate = moved
             }
         }
         let (due, dstNote) = zone.resolve(LocalDateTime(date: dueDate, time: schedule.time))
-        explanation.append("due: \(zone.rfc3339(due)) (\(schedule.time) local time in \(zone.identifier))")
-        if let dstNote { explanation.append(dstNote) }
+        if explains {
+            explanation.append("due: \(zone.rfc3339(due)) (\(schedule.time) local time in \(zone.identifier))")
+            if let dstNote { explanation.append(dstNote) }
+        }
         let deadlineID = "\(agreement.id)/\(obligation.id)/\(nominal.date)"
 
         var notices: [PlannedNotice] = []
@@ -107,13 +115,13 @@ public struct Planner: Sendable {
                     notices.append(
                         PlannedNotice(
                             id: "\(deadlineID)/\(lead.slot)/\(role)", slot: lead.slot, at: at, recipients: [role],
-                            explanation: note))
+                            explanation: explains ? note : nil))
                 }
             } else {
                 notices.append(
                     PlannedNotice(
                         id: "\(deadlineID)/\(lead.slot)", slot: lead.slot, at: at, recipients: obligation.notify,
-                        explanation: note))
+                        explanation: explains ? note : nil))
             }
         }
         if isRound {
@@ -138,20 +146,24 @@ public struct Planner: Sendable {
     ) {
         switch lead {
         case .hours(let n):
-            return (due.addingTimeInterval(TimeInterval(-n * 3600)), "\(n) hours before the due instant")
+            return (
+                due.addingTimeInterval(TimeInterval(-n * 3600)), explains ? "\(n) hours before the due instant" : ""
+            )
         case .days(let n):
             var date = dueDate.adding(days: -n)
-            var note = "\(n) days before \(dueDate): \(date)"
-            if let reason = try calendar.nonWorkingReason(date) {
+            var note = explains ? "\(n) days before \(dueDate): \(date)" : ""
+            if try !calendar.isWorkingDay(date) {
                 let moved = try calendar.previousWorkingDay(onOrBefore: date)
-                note += ", which is \(reason), moved to previous working day \(moved)"
+                if explains, let reason = try calendar.nonWorkingReason(date) {
+                    note += ", which is \(reason), moved to previous working day \(moved)"
+                }
                 date = moved
             }
             let resolved = zone.resolve(LocalDateTime(date: date, time: time))
-            return (resolved.instant, resolved.dstNote.map { note + "; " + $0 } ?? note)
+            return (resolved.instant, explains ? resolved.dstNote.map { note + "; " + $0 } ?? note : "")
         case .workingDays(let n):
             let date = try calendar.addingWorkingDays(-n, to: dueDate)
-            let note = "\(n) working days before \(dueDate): \(date)"
+            let note = explains ? "\(n) working days before \(dueDate): \(date)" : ""
             let resolved = zone.resolve(LocalDateTime(date: date, time: time))
             return (resolved.instant, resolved.dstNote.map { note + "; " + $0 } ?? note)
         }

@@ -64,7 +64,8 @@ public enum Daemon {
         let notifier = SystemdNotifier()
         let config: LoadedConfig
         do {
-            config = try ConfigLoader().load(directory: options.configDirectory, today: nil)
+            let now = clock.now()
+            config = try ConfigLoader().load(directory: options.configDirectory, today: { $0.today(now) })
         } catch {
             // Compiler-style lines on stderr, and one journal entry for the operator.
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
@@ -73,11 +74,7 @@ public enum Daemon {
                 metadata: ["message_id": "\(JournalEvent.configInvalid.rawValue)"])
             return exitConfig
         }
-        let today = config.zone.today(clock.now())
-        // Warnings that depend on today's date come from a second pass with the date.
-        let warnings =
-            (try? ConfigLoader().load(directory: options.configDirectory, today: today).warnings) ?? config.warnings
-        for warning in warnings { logger.warning("\(warning)") }
+        for warning in config.warnings { logger.warning("\(warning)") }
 
         do {
             try FileManager.default.createDirectory(atPath: options.stateDirectory, withIntermediateDirectories: true)

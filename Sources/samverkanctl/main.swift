@@ -246,11 +246,11 @@ struct CheckConfig: FailingCommand {
         }
     }
 
-    /// Loads twice: once to learn the zone, then with today's date in it for date warnings.
-    static func load(_ directory: String) -> Result<LoadedConfig, ConfigError> {
-        let loader = ConfigLoader()
-        return Result { () throws(ConfigError) in try loader.load(directory: directory) }.flatMap { first in
-            Result { () throws(ConfigError) in try loader.load(directory: directory, today: first.zone.today(Date())) }
+    /// Loads the directory with today's date (in the config's zone) for the date warnings.
+    static func load(_ directory: String, warnAboutDates: Bool = true) -> Result<LoadedConfig, ConfigError> {
+        let now = Date()
+        return Result { () throws(ConfigError) in
+            try ConfigLoader().load(directory: directory, today: { warnAboutDates ? $0.today(now) : nil })
         }
     }
 }
@@ -270,13 +270,15 @@ struct Plan: FailingCommand {
         }
         guard first <= last else { throw Failure(message: "--from \(from) is after --to \(to)", code: Exit.userError) }
         let config: LoadedConfig
-        switch CheckConfig.load(directory) {
+        switch CheckConfig.load(directory, warnAboutDates: false) {
         case .success(let loaded): config = loaded
         case .failure(let error):
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(Exit.userError)
         }
-        let planner = Planner(zone: config.zone, calendar: SwedishCalendar(closedDays: config.settings.closedDays))
+        let planner = Planner(
+            zone: config.zone, calendar: SwedishCalendar(closedDays: config.settings.closedDays),
+            explains: explain || !json)
         let deadlines: [Deadline]
         do {
             deadlines = try planner.plan(config.agreements, from: first, through: last)
@@ -285,19 +287,14 @@ struct Plan: FailingCommand {
         }
         let zone = config.zone
         if json {
-            let views = deadlines.map { deadline in
-                DeadlineView(
-                    id: deadline.id, agreement: deadline.agreement, obligation: deadline.obligation,
-                    kind: deadline.kind,
-                    title: deadline.title, due: zone.rfc3339(deadline.due), state: "planned",
-                    notices: deadline.notices.map {
-                        NoticeView(id: $0.id, slot: $0.slot, at: zone.rfc3339($0.at), state: "planned")
-                    },
-                    explanation: explain ? deadline.explanation : nil)
+            var writer = DeadlineJSON(zone: zone)
+            writer.begin()
+            for deadline in deadlines {
+                writer.append(deadline, state: "planned", noticeState: "planned", explain: explain)
+                if writer.bytes.count > 1 << 20 { FileHandle.standardOutput.write(Data(writer.drain())) }
             }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            printJSON(try encoder.encode(views))
+            writer.end()
+            FileHandle.standardOutput.write(Data(writer.drain()))
             return
         }
         guard !deadlines.isEmpty else {
