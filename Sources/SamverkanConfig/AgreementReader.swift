@@ -171,14 +171,15 @@ struct AgreementReader {
         let position = map["schedule"]?.position ?? map.position
         // An open-ended agreement is checked over ten years from its start.
         let end = agreement.valid.until?.date ?? start.adding(days: 3653)
-        let dates = rule.occurrences(start: start, from: start, through: end)
-        if dates.isEmpty {
+        guard let first = rule.firstOccurrence(start: start, onOrAfter: start, through: end) else {
             log.error(
                 file, position,
                 "rrule \(rule) never fires between \(start) and \(agreement.valid.until.map { "the agreement's end \($0)" } ?? end.description)"
             )
             return
         }
+        // Two years of occurrences show the shortest gap of any rule of the subset.
+        let dates = rule.occurrences(start: start, from: first, through: min(end, first.adding(days: 731)))
         let gaps = zip(dates, dates.dropFirst()).map { $0.days(until: $1) }
         guard let shortest = gaps.min() else { return }
         for lead in remind where lead.approximateSeconds >= shortest * 86_400 {

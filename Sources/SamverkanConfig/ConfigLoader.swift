@@ -85,7 +85,9 @@ public struct ConfigLoader: Sendable {
 
     private func parse(_ text: String, file: String, _ log: inout DiagnosticLog) -> Node? {
         do {
-            guard let node = try Yams.compose(yaml: text) else {
+            // The basic resolver: every scalar stays a string and the readers parse what they need;
+            // resolving tags runs regular expressions on every plain scalar and dominated loading.
+            guard let node = try Yams.compose(yaml: text, .basic) else {
                 log.error(file, .start, "file is empty; expected a mapping")
                 return nil
             }
