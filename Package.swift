@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // libsystemd through pkg-config; the shim adds what Glibc's module leaves out.
@@ -50,6 +51,11 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The durable store: deadlines, notices and their states, deliveries, cases, audit (SQLite via GRDB).
+        .target(
+            name: "SamverkanStore",
+            dependencies: ["SamverkanCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings),
         // Where notices go: the sink protocol and its implementations.
         .target(
             name: "SamverkanSinks",
@@ -106,6 +112,10 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),
+        .testTarget(
+            name: "SamverkanStoreTests",
+            dependencies: ["SamverkanStore", "SamverkanCore", .product(name: "GRDB", package: "GRDB.swift")],
+            exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(
             name: "SamverkanSinksTests", dependencies: ["SamverkanSinks", "SamverkanConfig", "SamverkanCore"],
             exclude: ["Golden", "Servers"], swiftSettings: strictSettings),

@@ -3,7 +3,7 @@
 
 # The packages samverkand needs to build and run (used by the scripts that source this file).
 # shellcheck disable=SC2034
-RUN_PACKAGES=(libsystemd-dev pkg-config tzdata)
+RUN_PACKAGES=(libsystemd-dev libsqlite3-dev pkg-config tzdata)
 # What the test suite needs on top: a real journald, systemd-analyze and systemd-nspawn
 # (systemd, systemd-container), socket activation and clients (systemd, curl, socat), and
 # the Python oracles (python3-dateutil).

@@ -13,8 +13,12 @@ struct Fingerprint {
         mix(0x1f)  // unit separator: "ab","c" and "a","bc" differ
     }
 
-    mutating func add(_ number: Double) {
-        var bits = number.bitPattern
+    mutating func add(_ number: Double) { add(number.bitPattern) }
+
+    mutating func add(_ count: Int) { add(UInt64(bitPattern: Int64(count))) }
+
+    private mutating func add(_ bits: UInt64) {
+        var bits = bits
         for _ in 0..<8 {
             mix(UInt8(truncatingIfNeeded: bits))
             bits >>= 8
@@ -33,12 +37,14 @@ struct Fingerprint {
         }
         hash.add(deadline.nominal.description)
         hash.add(deadline.due.timeIntervalSince1970)
-        hash.add(JSONText.array(deadline.explanation))
+        hash.add(deadline.explanation.count)
+        for line in deadline.explanation { hash.add(line) }
         for notice in deadline.notices {
             hash.add(notice.id)
             hash.add(notice.slot)
             hash.add(notice.at.timeIntervalSince1970)
-            hash.add(JSONText.array(notice.recipients))
+            hash.add(notice.recipients.count)
+            for recipient in notice.recipients { hash.add(recipient) }
             hash.add(notice.explanation ?? "\u{0}")
         }
         return Int64(bitPattern: hash.value)

@@ -8,6 +8,12 @@ enum JSONText {
         for (index, value) in values.enumerated() {
             if index > 0 { out += "," }
             out += "\""
+            // Role ids and most text need no escaping: copy them whole.
+            if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+                out += value
+                out += "\""
+                continue
+            }
             for scalar in value.unicodeScalars {
                 switch scalar {
                 case "\"": out += "\\\""

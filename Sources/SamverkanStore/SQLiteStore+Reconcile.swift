@@ -63,14 +63,13 @@ struct Reconciler {
     private struct Existing {
         var fingerprint: Int64
         var state: DeadlineState
-        var due: Double
         var origin: DeadlineOrigin
     }
 
     mutating func run(plan: [Deadline], window: PlanWindow) throws -> ReconcileReport {
         var inWindow: [String: Existing] = [:]
         let cursor = try Row.fetchCursor(
-            db, sql: "SELECT id, fingerprint, state, due, origin FROM deadline WHERE due >= ? AND due < ?",
+            db, sql: "SELECT id, fingerprint, state, origin FROM deadline WHERE due >= ? AND due < ?",
             arguments: [window.start.timeIntervalSince1970, window.end.timeIntervalSince1970])
         while let row = try cursor.next() {
             inWindow[try row.decode(String.self, forColumn: "id")] = try Self.existing(row)
@@ -111,13 +110,12 @@ struct Reconciler {
             throw StoreError(.database, "a deadline has state '\(state)' or origin '\(origin)'; upgrade samverkand")
         }
         return Existing(
-            fingerprint: try row.decode(Int64.self, forColumn: "fingerprint"), state: state,
-            due: try row.decode(Double.self, forColumn: "due"), origin: origin)
+            fingerprint: try row.decode(Int64.self, forColumn: "fingerprint"), state: state, origin: origin)
     }
 
     private func lookUp(_ id: String) throws -> Existing? {
         try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT fingerprint, state, due, origin FROM deadline WHERE id = ?"),
+            db.cachedStatement(sql: "SELECT fingerprint, state, origin FROM deadline WHERE id = ?"),
             arguments: [id]
         ).map(Self.existing)
     }
@@ -168,8 +166,11 @@ struct Reconciler {
         report.noticesAdded += 1
     }
 
-    /// A deadline the store has, changed or back in the plan after being cancelled.
+    /// A deadline the store has whose fingerprint differs, or that is back in the plan after being
+    /// cancelled. What the report says comes from comparing the fields, not the fingerprints, so
+    /// a store written with another fingerprint function reconciles to "no change".
     private mutating func update(_ deadline: Deadline, fingerprint: Int64, existing: Existing) throws {
+        guard let old = try Rows.deadline(id: deadline.id, db) else { return }
         let restored = existing.state == .cancelled
         let state: DeadlineState = restored ? .planned : existing.state
         try db.cachedStatement(
@@ -183,26 +184,19 @@ struct Reconciler {
             deadline.due.timeIntervalSince1970, state.rawValue, fingerprint, JSONText.array(deadline.explanation),
             now.timeIntervalSince1970, deadline.id,
         ])
-        if restored {
-            report.restored.append(deadline.id)
-        } else if state == .planned {
-            if existing.due != deadline.due.timeIntervalSince1970 {
-                report.moved.append(
-                    .init(
-                        id: deadline.id, from: Date(timeIntervalSince1970: existing.due), to: deadline.due))
-            } else {
-                report.changed.append(deadline.id)
-            }
-        }
 
+        var changed =
+            old.agreement != deadline.agreement || old.obligation != deadline.obligation || old.kind != deadline.kind
+            || old.title != deadline.title || old.nominal != deadline.nominal || old.explanation != deadline.explanation
         var stored: [String: StoredNotice] = [:]
         for notice in try Rows.notices(ofDeadline: deadline.id, db) { stored[notice.id] = notice }
         var seen = Set<String>()
         for notice in deadline.notices where seen.insert(notice.id).inserted {
             if let old = stored[notice.id] {
-                try update(old, to: notice, deadlineState: state)
+                changed = try update(old, to: notice, deadlineState: state) || changed
             } else {
                 try insert(notice, of: deadline.id, deadlineState: state)
+                changed = true
             }
         }
         // Notices the plan dropped: those not yet delivered are cancelled; history stays.
@@ -210,13 +204,27 @@ struct Reconciler {
         where !seen.contains(old.id) && [.pending, .failed, .sending].contains(old.state) {
             try setState(old.id, .cancelled, reason: .removed)
             report.noticesCancelled += 1
+            changed = true
+        }
+
+        if restored {
+            report.restored.append(deadline.id)
+        } else if state == .planned && old.due != deadline.due {
+            report.moved.append(.init(id: deadline.id, from: old.due, to: deadline.due))
+        } else if state == .planned && changed {
+            report.changed.append(deadline.id)
+        } else {
+            report.unchanged += 1
         }
     }
 
     /// One stored notice against its planned form. Only a notice that is still waiting for its
     /// time (or was skipped, or cancelled because the plan dropped it) follows the plan; a sent,
     /// failed or superseded notice is history.
-    private mutating func update(_ old: StoredNotice, to notice: PlannedNotice, deadlineState: DeadlineState) throws {
+    /// Returns whether anything changed.
+    private mutating func update(_ old: StoredNotice, to notice: PlannedNotice, deadlineState: DeadlineState) throws
+        -> Bool
+    {
         var state = old.state
         var reason = old.reason
         var at = old.at
@@ -251,6 +259,10 @@ struct Reconciler {
         default:
             break
         }
+        let changed =
+            state != old.state || at != old.at || notice.slot != old.slot || notice.recipients != old.recipients
+            || notice.explanation != old.explanation
+        guard changed else { return false }
         try db.cachedStatement(
             sql: """
                 UPDATE notice SET slot = ?, at = ?, state = ?, next_attempt = ?, recipients = ?, explanation = ?,
@@ -262,6 +274,7 @@ struct Reconciler {
             JSONText.array(notice.recipients), notice.explanation, reason?.rawValue, now.timeIntervalSince1970,
             notice.id,
         ])
+        return true
     }
 
     private func setState(_ id: String, _ state: NoticeState, reason: NoticeReason?) throws {
