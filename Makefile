@@ -92,7 +92,7 @@ man:
 
 install-systemd:
 	$(INSTALL) -d -m 0755 "$(DESTDIR)$(SYSTEMDUNITDIR)" "$(DESTDIR)$(SYSUSERSDIR)" "$(DESTDIR)$(CATALOGDIR)"
-	sed 's|@BINDIR@|$(BINDIR)|g' systemd/samverkand.service > "$(DESTDIR)$(SYSTEMDUNITDIR)/samverkand.service"
+	sed 's|^ExecStart=/usr/bin/|ExecStart=$(BINDIR)/|' systemd/samverkand.service > "$(DESTDIR)$(SYSTEMDUNITDIR)/samverkand.service"
 	chmod 0644 "$(DESTDIR)$(SYSTEMDUNITDIR)/samverkand.service"
 	$(INSTALL) -m 0644 systemd/samverkand.socket "$(DESTDIR)$(SYSTEMDUNITDIR)/samverkand.socket"
 	$(INSTALL) -m 0644 systemd/samverkan.sysusers "$(DESTDIR)$(SYSUSERSDIR)/samverkan.conf"
