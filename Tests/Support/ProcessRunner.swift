@@ -82,49 +82,56 @@ public enum ProcessRunner {
     public static func onOwnThread<T: Sendable>(
         timeout: Duration = .seconds(300), _ body: @escaping @Sendable () -> T
     ) async -> T? {
-        let once = Once<T?>()
+        let once = Once<T>()
         Thread.detachNewThread { once.finish(body()) }
-        let timer = Thread {
-            Thread.sleep(
-                forTimeInterval: Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
-            once.finish(nil)
-        }
-        timer.start()
-        return await once.value()
+        return await once.value(timeout: timeout)
     }
 }
 
-/// A value set once, awaited by one task.
-final class Once<T: Sendable>: @unchecked Sendable {
+/// A value that is set once and can be awaited by any number of tasks, each with a time-out.
+public final class Once<T: Sendable>: @unchecked Sendable {
     // @unchecked: every access goes through `lock`.
-    private enum State {
-        case waiting(CheckedContinuation<T, Never>?)
-        case done(T)
-    }
-
     private let lock = NSLock()
-    private var state = State.waiting(nil)
+    private var result: T?
+    private var waiters: [Int: CheckedContinuation<T?, Never>] = [:]
+    private var nextWaiter = 0
 
-    func finish(_ value: T) {
-        let waiter: CheckedContinuation<T, Never>? = lock.withLock {
-            guard case .waiting(let waiter) = state else { return nil }
-            state = .done(value)
-            return waiter
+    public init() {}
+
+    /// Sets the value (the first call wins) and wakes every waiter.
+    public func finish(_ value: T) {
+        let woken: [CheckedContinuation<T?, Never>] = lock.withLock {
+            guard result == nil else { return [] }
+            result = value
+            defer { waiters = [:] }
+            return Array(waiters.values)
         }
-        waiter?.resume(returning: value)
+        for waiter in woken { waiter.resume(returning: value) }
     }
 
-    func value() async -> T {
-        await withCheckedContinuation { continuation in
+    /// The value, or nil when it is not set within `timeout`.
+    public func value(timeout: Duration) async -> T? {
+        let id = lock.withLock { () -> Int in
+            nextWaiter += 1
+            return nextWaiter
+        }
+        let timer = Task {
+            try? await Task.sleep(for: timeout)
+            if !Task.isCancelled { expire(id) }
+        }
+        defer { timer.cancel() }
+        return await withCheckedContinuation { continuation in
             let ready: T? = lock.withLock {
-                switch state {
-                case .done(let value): return value
-                case .waiting:
-                    state = .waiting(continuation)
-                    return nil
-                }
+                if let result { return result }
+                waiters[id] = continuation
+                return nil
             }
             if let ready { continuation.resume(returning: ready) }
         }
+    }
+
+    private func expire(_ id: Int) {
+        let waiter = lock.withLock { waiters.removeValue(forKey: id) }
+        waiter?.resume(returning: nil)
     }
 }

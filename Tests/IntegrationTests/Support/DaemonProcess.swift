@@ -1,4 +1,5 @@
 import Foundation
+import SamverkanTestSupport
 
 /// The real `samverkand` binary started as a child process, as users start it.
 final class DaemonProcess: @unchecked Sendable {
@@ -8,7 +9,7 @@ final class DaemonProcess: @unchecked Sendable {
     let stateDirectory: URL
     let socketPath: String
     let stderrFile: URL
-    private let exited = AsyncStreamBox()
+    private let exited = Once<Int32>()
 
     init(
         executable: String = TestEnvironment.daemon, arguments: [String]? = nil, config: URL, state: URL,
@@ -52,53 +53,6 @@ final class DaemonProcess: @unchecked Sendable {
         if process.isRunning {
             signal(SIGTERM)
             if await waitForExit(timeout: .seconds(10)) == nil { signal(SIGKILL) }
-        }
-    }
-}
-
-/// A one-shot value that async code can wait for with a timeout.
-final class AsyncStreamBox: @unchecked Sendable {
-    // @unchecked: all state is guarded by `lock`.
-    private let lock = NSLock()
-    private var result: Int32?
-    private var waiters: [CheckedContinuation<Int32?, Never>] = []
-
-    func finish(_ value: Int32) {
-        let pending = lock.withLock { () -> [CheckedContinuation<Int32?, Never>] in
-            result = value
-            defer { waiters = [] }
-            return waiters
-        }
-        for waiter in pending { waiter.resume(returning: value) }
-    }
-
-    func value(timeout: Duration) async -> Int32? {
-        await withTaskGroup(of: Int32?.self) { group in
-            group.addTask {
-                await withCheckedContinuation { continuation in
-                    let ready = self.lock.withLock { () -> Int32? in
-                        if let result = self.result { return result }
-                        self.waiters.append(continuation)
-                        return nil
-                    }
-                    if let ready { continuation.resume(returning: ready) }
-                }
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            if first == nil {
-                // Timed out: release the waiter so the group can finish.
-                let pending = lock.withLock { () -> [CheckedContinuation<Int32?, Never>] in
-                    defer { waiters = [] }
-                    return waiters
-                }
-                for waiter in pending { waiter.resume(returning: nil) }
-            }
-            group.cancelAll()
-            return first
         }
     }
 }
