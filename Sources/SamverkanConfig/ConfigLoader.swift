@@ -113,26 +113,16 @@ public struct ConfigLoader: Sendable {
     }
 }
 
-/// FNV-1a over file names and contents: enough to tell whether a config changed.
+/// A hash of file names and contents: enough to tell whether a config changed.
 struct Fingerprint {
-    private var state: UInt64 = 0xcbf2_9ce4_8422_2325
+    private var hash = StableHash()
 
     mutating func add(_ name: String, _ text: String) {
-        for byte in name.utf8 { mix(byte) }
-        mix(0)
-        for byte in text.utf8 { mix(byte) }
-        mix(0)
+        hash.add(name, terminator: 0)
+        hash.add(text, terminator: 0)
     }
 
-    private mutating func mix(_ byte: UInt8) {
-        state ^= UInt64(byte)
-        state = state &* 0x0000_0100_0000_01b3
-    }
-
-    var hex: String {
-        let digits = String(state, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
-    }
+    var hex: String { hash.hex }
 }
 
 /// Slugs of `design.md`: `[a-z0-9][a-z0-9-]*`.

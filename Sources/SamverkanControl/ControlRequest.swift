@@ -1,3 +1,6 @@
+import Foundation
+import SamverkanCore
+
 /// One HTTP request on the control socket, decoded, with who sent it.
 public struct ControlRequest: Sendable {
     public var method: String
@@ -55,6 +58,19 @@ public struct ControlRequest: Sendable {
 
 /// The answer to a control request.
 public struct ControlResponse: Sendable {
+    /// A 4xx or 5xx answer with the error object of `design.md`: `{"error": {"code", "message"}}`.
+    public static func error(status: Int, code: String, message: String, details: [String]? = nil) -> ControlResponse {
+        ControlResponse(status: status, body: json(ErrorView(code: code, message: message, details: details)))
+    }
+
+    /// A value as compact JSON with sorted keys and a final newline.
+    public static func json(_ value: some Encodable) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(value)).map(Array.init)
+        return (data ?? Array(#"{"error":{"code":"internal","message":"encoding failed"}}"#.utf8)) + [0x0A]
+    }
+
     public var status: Int
     public var contentType: String
     public var body: [UInt8]

@@ -109,20 +109,7 @@ public final class ControlServer: Sendable {
 
     /// `{"error": {"code", "message"}}` as bytes.
     static func errorBody(code: String, message: String) -> [UInt8] {
-        func escaped(_ text: String) -> String {
-            text.unicodeScalars.map { scalar -> String in
-                switch scalar {
-                case "\"": return "\\\""
-                case "\\": return "\\\\"
-                case _ where scalar.value < 0x20:
-                    let hex = String(scalar.value, radix: 16)
-                    return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                default: return String(scalar)
-                }
-            }.joined()
-        }
-        return Array(#"{"error":{"code":""#.utf8) + Array(escaped(code).utf8) + Array(#"","message":""#.utf8)
-            + Array(escaped(message).utf8) + Array("\"}}\n".utf8)
+        ControlResponse.error(status: 400, code: code, message: message).body
     }
 
     private func serve(_ accepted: Accepted) async {

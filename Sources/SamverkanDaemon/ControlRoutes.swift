@@ -55,9 +55,7 @@ struct ControlRoutes: ControlHandler {
             switch await runtime.reload(requestedBy: "socket, uid \(request.peer.map { String($0.uid) } ?? "?")") {
             case .success(let view): return json(view)
             case .failure(let failure):
-                return ControlResponse(
-                    status: 422,
-                    body: encode(ErrorView(code: "invalid_config", message: failure.message, details: failure.details)))
+                return .error(status: 422, code: "invalid_config", message: failure.message, details: failure.details)
             }
         case ("POST", ["_test", "wedge-scheduler"]) where faultInjection:
             if let refusal = refuseWrite(request) { return refusal }
@@ -101,19 +99,11 @@ struct ControlRoutes: ControlHandler {
     }
 
     private func json(_ value: some Encodable) -> ControlResponse {
-        ControlResponse(status: 200, body: encode(value))
+        ControlResponse(status: 200, body: ControlResponse.json(value))
     }
 
     private func error(_ status: Int, _ code: String, _ message: String) -> ControlResponse {
-        ControlResponse(status: status, body: encode(ErrorView(code: code, message: message)))
-    }
-
-    private func encode(_ value: some Encodable) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return
-            ((try? encoder.encode(value)).map(Array.init)
-            ?? Array(#"{"error":{"code":"internal","message":"encoding failed"}}"#.utf8)) + [0x0A]
+        .error(status: status, code: code, message: message)
     }
 }
 

@@ -6,29 +6,14 @@ import SamverkanCore
 ///
 /// Stable across runs and builds (unlike `Hasher`, which is seeded per process): it is stored.
 struct Fingerprint {
-    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    private var hash = StableHash()
+    var value: UInt64 { hash.value }
 
-    mutating func add(_ text: String) {
-        for byte in text.utf8 { mix(byte) }
-        mix(0x1f)  // unit separator: "ab","c" and "a","bc" differ
-    }
+    mutating func add(_ text: String) { hash.add(text, terminator: 0x1f) }
 
-    mutating func add(_ number: Double) { add(number.bitPattern) }
+    mutating func add(_ number: Double) { hash.add(bits: number.bitPattern) }
 
-    mutating func add(_ count: Int) { add(UInt64(bitPattern: Int64(count))) }
-
-    private mutating func add(_ bits: UInt64) {
-        var bits = bits
-        for _ in 0..<8 {
-            mix(UInt8(truncatingIfNeeded: bits))
-            bits >>= 8
-        }
-    }
-
-    private mutating func mix(_ byte: UInt8) {
-        value ^= UInt64(byte)
-        value = value &* 0x100_0000_01b3
-    }
+    mutating func add(_ count: Int) { hash.add(bits: UInt64(bitPattern: Int64(count))) }
 
     static func of(_ deadline: Deadline) -> Int64 {
         var hash = Fingerprint()
