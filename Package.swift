@@ -84,7 +84,7 @@ let package = Package(
         .target(
             name: "SamverkanDaemon",
             dependencies: [
-                "SamverkanCore", "SamverkanConfig", "SamverkanControl", "SamverkanSinks", "Systemd",
+                "SamverkanCore", "SamverkanConfig", "SamverkanControl", "SamverkanSinks", "SamverkanStore", "Systemd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

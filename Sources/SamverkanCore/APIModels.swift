@@ -13,6 +13,10 @@ public struct DeadlineView: Codable, Sendable, Hashable {
     public var notices: [NoticeView]
     /// Only in `GET /v1/deadlines/{id}` and `samverkanctl explain`.
     public var explanation: [String]?
+    /// Only in `GET /v1/deadlines/{id}`: every delivery attempt, oldest first.
+    public var deliveries: [DeliveryView]?
+    /// Only in `GET /v1/deadlines/{id}`: the completions (a whole deadline, or a respondent's answer).
+    public var completions: [CompletionView]?
 
     public init(
         id: String, agreement: String, obligation: String, kind: String, title: String, due: String, state: String,
@@ -27,6 +31,74 @@ public struct DeadlineView: Codable, Sendable, Hashable {
         self.state = state
         self.notices = notices
         self.explanation = explanation
+    }
+}
+
+/// One delivery attempt of one notice to one sink.
+public struct DeliveryView: Codable, Sendable, Hashable {
+    public var notice: String
+    public var sink: String
+    public var at: String
+    /// `ok`, `transient` (will be retried) or `permanent`.
+    public var outcome: String
+    public var error: String?
+
+    public init(notice: String, sink: String, at: String, outcome: String, error: String?) {
+        self.notice = notice
+        self.sink = sink
+        self.at = at
+        self.outcome = outcome
+        self.error = error
+    }
+}
+
+/// A recorded completion: the whole deadline (`role` absent) or one respondent's answer.
+public struct CompletionView: Codable, Sendable, Hashable {
+    public var role: String?
+    public var at: String
+    /// The peer that asked, from `SO_PEERCRED`.
+    public var uid: UInt32?
+    public var note: String?
+
+    public init(role: String?, at: String, uid: UInt32?, note: String?) {
+        self.role = role
+        self.at = at
+        self.uid = uid
+        self.note = note
+    }
+}
+
+/// `POST /v1/deadlines/{id}/complete`.
+public struct CompletionResultView: Codable, Sendable, Hashable {
+    public var id: String
+    public var role: String?
+    /// The deadline's state afterwards: `done`, or `upcoming`/`overdue` while a round waits for
+    /// respondents.
+    public var state: String
+    /// The same completion was already recorded; nothing changed.
+    public var alreadyRecorded: Bool
+    public var cancelledNotices: [String]
+    public var answered: [String]
+    public var waitingFor: [String]
+
+    public init(
+        id: String, role: String?, state: String, alreadyRecorded: Bool, cancelledNotices: [String],
+        answered: [String], waitingFor: [String]
+    ) {
+        self.id = id
+        self.role = role
+        self.state = state
+        self.alreadyRecorded = alreadyRecorded
+        self.cancelledNotices = cancelledNotices
+        self.answered = answered
+        self.waitingFor = waitingFor
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, role, state, answered
+        case alreadyRecorded = "already_recorded"
+        case cancelledNotices = "cancelled_notices"
+        case waitingFor = "waiting_for"
     }
 }
 
@@ -75,23 +147,33 @@ public struct StatusView: Codable, Sendable {
     }
 
     public struct Counts: Codable, Sendable {
+        /// Deadlines not yet done (upcoming and overdue).
         public var planned: Int
+        public var done: Int
         public var pendingNotices: Int
         public var sentNotices: Int
+        /// Failed and waiting for a retry.
         public var failedNotices: Int
+        /// Given up after every retry: `samverkanctl undelivered` lists them.
+        public var deadLetters: Int
 
-        public init(planned: Int, pendingNotices: Int, sentNotices: Int, failedNotices: Int) {
+        public init(
+            planned: Int, done: Int, pendingNotices: Int, sentNotices: Int, failedNotices: Int, deadLetters: Int
+        ) {
             self.planned = planned
+            self.done = done
             self.pendingNotices = pendingNotices
             self.sentNotices = sentNotices
             self.failedNotices = failedNotices
+            self.deadLetters = deadLetters
         }
 
         enum CodingKeys: String, CodingKey {
-            case planned
+            case planned, done
             case pendingNotices = "pending_notices"
             case sentNotices = "sent_notices"
             case failedNotices = "failed_notices"
+            case deadLetters = "dead_letters"
         }
     }
 

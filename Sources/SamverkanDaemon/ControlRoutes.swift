@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SamverkanControl
 import SamverkanCore
+import SamverkanStore
 
 #if canImport(Glibc)
     import Glibc
@@ -16,17 +17,26 @@ struct ControlRoutes: ControlHandler {
     let faultInjection: Bool
 
     func handle(_ request: ControlRequest) async -> ControlResponse {
+        do {
+            return try await route(request)
+        } catch {
+            return Self.response(for: error)
+        }
+    }
+
+    private func route(_ request: ControlRequest) async throws(StoreError) -> ControlResponse {
         let segments = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         switch (request.method, segments.first == "v1" ? Array(segments.dropFirst()) : segments) {
         case ("GET", ["status"]):
-            return json(await runtime.status())
+            return json(try await runtime.status())
         case ("GET", ["metrics"]) where segments.first == "metrics":
             return ControlResponse(
                 status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
-                body: Array(await runtime.prometheus().utf8))
+                body: Array(try await runtime.prometheus().utf8))
         case ("GET", ["calendar.ics"]):
             return ControlResponse(
-                status: 200, contentType: "text/calendar; charset=utf-8", body: Array(await runtime.calendar().utf8))
+                status: 200, contentType: "text/calendar; charset=utf-8",
+                body: Array(try await runtime.calendar().utf8))
         case ("GET", ["deadlines"]):
             let within = request.query["within"] ?? "30d"
             guard let seconds = Self.duration(within) else {
@@ -39,34 +49,136 @@ struct ControlRoutes: ControlHandler {
                 }
                 limit = value
             }
+            let stateText = request.query["state"] ?? ""
+            guard let states = Self.states(stateText) else {
+                return error(
+                    400, "bad_state", "state must be one of planned, done, cancelled or all, not '\(stateText)'")
+            }
             return json(
-                await runtime.deadlines(
+                try await runtime.deadlines(
                     within: seconds, agreement: request.query["agreement"].flatMap { $0.isEmpty ? nil : $0 },
-                    kind: request.query["kind"].flatMap { $0.isEmpty ? nil : $0 }, limit: limit))
+                    kind: request.query["kind"].flatMap { $0.isEmpty ? nil : $0 }, states: states, limit: limit))
+        case ("POST", let path) where path.count >= 3 && path[0] == "deadlines" && path.last == "complete":
+            if let refusal = await refuseWrite(request) { return refusal }
+            let id = path.dropFirst().dropLast().joined(separator: "/")
+            let body: CompleteRequest
+            do {
+                body = try Self.decode(CompleteRequest.self, request.body, allowed: ["note", "role"])
+            } catch let bodyError {
+                return error(400, "bad_request", bodyError.message)
+            }
+            let result = try await runtime.complete(id: id, role: body.role, note: body.note, by: requester(request))
+            await audit(
+                request, action: "complete", target: id, detail: body.role.map { "role \($0)" })
+            return json(
+                CompletionResultView(
+                    id: result.deadlineID, role: result.role,
+                    state: result.isDone ? "done" : "planned",
+                    alreadyRecorded: result.alreadyRecorded, cancelledNotices: result.cancelledNotices,
+                    answered: result.answered, waitingFor: result.waitingFor))
         case ("GET", let path) where path.count >= 2 && path[0] == "deadlines":
             let id = path.dropFirst().joined(separator: "/")
-            guard let view = await runtime.deadline(id: id) else {
-                return error(404, "not_found", "no deadline with id '\(id)' is planned")
+            guard let view = try await runtime.deadline(id: id) else {
+                return error(404, "not_found", "no deadline with id '\(id)'; `samverkanctl upcoming` lists the ids")
             }
             return json(view)
         case ("POST", ["reload"]):
-            if let refusal = refuseWrite(request) { return refusal }
-            audit(request, action: "reload")
+            if let refusal = await refuseWrite(request) { return refusal }
+            await audit(request, action: "reload", target: nil, detail: nil)
             switch await runtime.reload(requestedBy: "socket, uid \(request.peer.map { String($0.uid) } ?? "?")") {
             case .success(let view): return json(view)
             case .failure(let failure):
                 return .error(status: 422, code: "invalid_config", message: failure.message, details: failure.details)
             }
+        case ("POST", ["backup"]):
+            // A copy of everything, the audit trail included: for those who may write.
+            if let refusal = await refuseWrite(request) { return refusal }
+            let bytes = try await runtime.backup()
+            await audit(request, action: "backup", target: nil, detail: "\(bytes.count) bytes")
+            return ControlResponse(status: 200, contentType: "application/vnd.sqlite3", body: bytes)
         case ("POST", ["_test", "wedge-scheduler"]) where faultInjection:
-            if let refusal = refuseWrite(request) { return refusal }
+            if let refusal = await refuseWrite(request) { return refusal }
             logger.warning("fault injection: wedging the scheduler loop")
             await runtime.scheduler.wedge()
             return json(["wedged": true])
-        case (_, ["status"]), (_, ["deadlines"]), (_, ["reload"]):
+        case (_, ["status"]), (_, ["deadlines"]), (_, ["reload"]), (_, ["backup"]):
             return error(405, "method_not_allowed", "\(request.method) is not allowed on \(request.path)")
         default:
             return error(404, "not_found", "no route \(request.method) \(request.path)")
         }
+    }
+
+    /// The body of `POST /v1/deadlines/{id}/complete`; both keys optional.
+    struct CompleteRequest: Decodable {
+        var note: String?
+        var role: String?
+    }
+
+    struct BodyError: Error {
+        var message: String
+    }
+
+    /// Decodes a JSON object body; an empty body is `{}`. Unknown keys are refused, so a typo
+    /// (`"roll"`) is not silently ignored.
+    static func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8], allowed: Set<String>) throws(BodyError) -> T {
+        let data = body.isEmpty ? Data("{}".utf8) : Data(body)
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw BodyError(message: "the body is not valid JSON")
+        }
+        guard let dictionary = object as? [String: Any] else {
+            throw BodyError(message: "the body must be a JSON object")
+        }
+        if let unknown = dictionary.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw BodyError(
+                message: "unknown key '\(unknown)' in the body; allowed: \(allowed.sorted().joined(separator: ", "))")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch DecodingError.typeMismatch(let expected, let context) {
+            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw BodyError(message: "'\(key)' must be a \(expected == String.self ? "string" : "\(expected)")")
+        } catch {
+            throw BodyError(message: "the body does not have the expected shape: \(dictionary.keys.sorted())")
+        }
+    }
+
+    /// `state=` of `GET /v1/deadlines`: empty or `planned` for those not done (upcoming and
+    /// overdue), `done`, `cancelled`, or `all`; several may be given separated by commas.
+    static func states(_ text: String) -> Set<DeadlineState>? {
+        if text.isEmpty { return [.planned] }
+        var states: Set<DeadlineState> = []
+        for name in text.split(separator: ",") {
+            if name == "all" { return Set(DeadlineState.allCases) }
+            if name == "upcoming" || name == "overdue" {
+                states.insert(.planned)
+                continue
+            }
+            guard let state = DeadlineState(rawValue: String(name)) else { return nil }
+            states.insert(state)
+        }
+        return states
+    }
+
+    /// A store error as an HTTP answer: unknown ids are 404, contradictions 409, a role that is
+    /// not a respondent 422, anything else 500 (and the daemon keeps serving).
+    static func response(for error: StoreError) -> ControlResponse {
+        switch error.code {
+        case .unknownDeadline, .unknownNotice, .unknownCase:
+            .error(status: 404, code: "not_found", message: error.message)
+        case .unknownRole, .notARound:
+            .error(status: 422, code: "bad_role", message: error.message)
+        case .conflict:
+            .error(status: 409, code: "conflict", message: error.message)
+        default:
+            .error(status: 500, code: "store_error", message: error.message)
+        }
+    }
+
+    private func requester(_ request: ControlRequest) -> Requester {
+        Requester(uid: request.peer?.uid, pid: request.peer?.pid)
     }
 
     /// `30d`, `12h`, `2w`, `90m` in seconds.
@@ -77,25 +189,31 @@ struct ControlRoutes: ControlHandler {
     }
 
     /// Writes need uid 0, the daemon's own uid, or membership of `admin_group` (`design.md`).
-    private func refuseWrite(_ request: ControlRequest) -> ControlResponse? {
+    private func refuseWrite(_ request: ControlRequest) async -> ControlResponse? {
         guard let peer = request.peer else {
             return error(403, "forbidden", "the peer's credentials are unknown; writes are refused")
         }
         if peer.uid == 0 || peer.uid == getuid() || PeerGroups.isMember(uid: peer.uid, group: adminGroup) { return nil }
-        audit(request, action: "refused \(request.method) \(request.path)")
+        await audit(request, action: "refused", target: "\(request.method) \(request.path)", detail: nil)
         return error(
             403, "forbidden",
             "uid \(peer.uid) may read but not write; writes need root, the daemon's user or group \(adminGroup)")
     }
 
-    private func audit(_ request: ControlRequest, action: String) {
+    /// Every write (and every refused one) goes to the journal and the store's audit trail,
+    /// with the peer's uid and pid.
+    private func audit(_ request: ControlRequest, action: String, target: String?, detail: String?) async {
+        let uid = request.peer.map { String($0.uid) } ?? "?"
+        let pid = request.peer.map { String($0.pid) } ?? "?"
+        let what = [action, target, detail].compactMap { $0 }.joined(separator: " ")
         logger.notice(
-            "control write: \(action) by uid \(request.peer.map { String($0.uid) } ?? "?") pid \(request.peer.map { String($0.pid) } ?? "?")",
+            "control write: \(what) by uid \(uid) pid \(pid)",
             metadata: [
                 "message_id": "\(JournalEvent.audit.rawValue)", "samverkan_action": "\(action)",
                 "samverkan_peer_uid": "\(request.peer.map { String($0.uid) } ?? "")",
                 "samverkan_peer_pid": "\(request.peer.map { String($0.pid) } ?? "")",
             ])
+        await runtime.audit(action: action, target: target, detail: detail, by: requester(request))
     }
 
     private func json(_ value: some Encodable) -> ControlResponse {

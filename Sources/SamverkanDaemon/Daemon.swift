@@ -5,6 +5,7 @@ import NIOPosix
 import SamverkanConfig
 import SamverkanControl
 import SamverkanCore
+import SamverkanStore
 import ServiceLifecycle
 import Systemd
 import UnixSignals
@@ -76,15 +77,20 @@ public enum Daemon {
         }
         for warning in config.warnings { logger.warning("\(warning)") }
 
+        // The store takes the state directory's lock: one daemon per state directory.
+        let store: SQLiteStore
         do {
-            try FileManager.default.createDirectory(atPath: options.stateDirectory, withIntermediateDirectories: true)
+            store = try SQLiteStore.open(directory: options.stateDirectory)
         } catch {
-            logger.critical("cannot create state directory \(options.stateDirectory): \(error)")
+            FileHandle.standardError.write(Data("samverkand: \(error.message)\n".utf8))
+            logger.critical("cannot open the store: \(error.message)")
             return exitFailure
         }
+        defer { try? store.close() }
         let runtime: Runtime
         do {
-            runtime = try Runtime(options: options, config: config, clock: clock, notifier: notifier, logger: logger)
+            runtime = try Runtime(
+                options: options, config: config, store: store, clock: clock, notifier: notifier, logger: logger)
         } catch {
             FileHandle.standardError.write(
                 Data("\(options.configDirectory)/samverkand.yaml:1:1: error: \(error)\n".utf8))
@@ -100,10 +106,16 @@ public enum Daemon {
         do {
             try await runtime.start()
         } catch {
-            FileHandle.standardError.write(Data("samverkand: cannot plan: \(error.message)\n".utf8))
-            logger.critical(
-                "cannot plan: \(error.message)", metadata: ["message_id": "\(JournalEvent.configInvalid.rawValue)"])
-            return exitConfig
+            FileHandle.standardError.write(Data("samverkand: \(error)\n".utf8))
+            switch error {
+            case .plan:
+                logger.critical(
+                    "\(error)", metadata: ["message_id": "\(JournalEvent.configInvalid.rawValue)"])
+                return exitConfig
+            case .store:
+                logger.critical("\(error)", metadata: ["message_id": "\(JournalEvent.storeFailed.rawValue)"])
+                return exitFailure
+            }
         }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

@@ -3,6 +3,7 @@ import Logging
 import SamverkanConfig
 import SamverkanCore
 import SamverkanSinks
+import SamverkanStore
 
 /// Routes a due notice to its sinks, renders it and delivers it, logging every attempt to the
 /// journal with the fields of `design.md`.
@@ -14,11 +15,19 @@ struct Dispatcher: Sendable {
     let logger: Logger
     let metrics: DeliveryMetrics
     let renderer: NoticeRenderer
+    /// `operator` of the settings: who gets downtime reports.
+    let operatorTarget: String?
 
-    enum Outcome: Sendable {
+    enum Outcome: Sendable, Equatable {
         case sent(late: Bool)
         case retry(at: Date)
         case dead
+    }
+
+    /// What one delivery did: the outcome for the store, and one record per sink tried.
+    struct Result: Sendable {
+        var outcome: Outcome
+        var attempts: [DeliveryRecord]
     }
 
     init(
@@ -36,6 +45,7 @@ struct Dispatcher: Sendable {
         self.agreements = Dictionary(config.agreements.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         self.zone = config.zone
         self.logger = logger
+        self.operatorTarget = config.settings.operator
         self.renderer = NoticeRenderer(
             zone: config.zone, language: config.settings.language, templates: config.templates)
     }
@@ -46,22 +56,25 @@ struct Dispatcher: Sendable {
         routes.first { $0.matches(agreement: agreement, kind: kind, slot: slot) }
     }
 
-    func deliver(_ entry: ScheduleBook.Entry, deadline: Deadline, now: Date) async -> Outcome {
-        let notice = entry.notice
-        let late = now.timeIntervalSince(notice.at) > 60
+    /// Renders a claimed notice and hands it to every sink of its route. `answered` names the
+    /// respondents of a collection round who have answered (for the round's summary).
+    func deliver(_ claim: ClaimedNotice, answered: Set<String> = [], now: Date) async -> Result {
+        let notice = claim.notice
+        let deadline = claim.deadline.deadline(notices: [notice.planned])
+        let late = notice.late || now.timeIntervalSince(notice.at) > 60
         let agreement = agreements[deadline.agreement]
         let obligation = agreement?.obligations.first { $0.id == deadline.obligation }
-        // No answers are recorded yet in this version, so a round's summary names every respondent.
         let situation = NoticeRenderer.Situation(
             slot: notice.slot, recipientRole: notice.recipients.joined(separator: ", "), late: late,
-            missing: notice.slot == "summary" ? obligation?.collectFrom ?? [] : [],
+            missing: notice.slot == "summary" || notice.slot == "overdue"
+                ? (obligation?.collectFrom ?? []).filter { !answered.contains($0) } : [],
             questions: obligation?.questions ?? [],
             quote: obligation?.quote)
         let text = renderer.render(deadline: deadline, agreement: agreement, situation: situation)
         let outgoing = OutgoingNotice(
             id: notice.id, slot: notice.slot, at: zone.rfc3339(notice.at), late: late, agreement: deadline.agreement,
             agreementTitle: agreement?.title ?? deadline.agreement,
-            deadline: deadline.view(zone: zone, state: "upcoming", noticeStates: [:]),
+            deadline: claim.deadline.view(zone: zone, notices: [notice], now: now),
             recipients: notice.recipients.map { .init(role: $0, address: agreement?.roles[$0]?.email) },
             subject: text.subject, body: text.body)
         var metadata: Logger.Metadata = [
@@ -72,6 +85,7 @@ struct Dispatcher: Sendable {
             "samverkan_due": "\(zone.rfc3339(deadline.due))",
             "samverkan_slot": "\(notice.slot)",
             "samverkan_recipients": "\(notice.recipients.joined(separator: ","))",
+            "samverkan_attempt": "\(notice.attempts)",
         ]
         if late { metadata["samverkan_late"] = "1" }
         guard let route = route(agreement: deadline.agreement, kind: deadline.kind, slot: notice.slot) else {
@@ -79,8 +93,11 @@ struct Dispatcher: Sendable {
             metadata["samverkan_sink"] = "journal"
             logger.notice(
                 "notice \(notice.id) due \(zone.rfc3339(notice.at)) (no route: journal only)", metadata: metadata)
-            return .sent(late: late)
+            return Result(
+                outcome: .sent(late: late),
+                attempts: [DeliveryRecord(noticeID: notice.id, sink: "journal", at: now, outcome: .ok)])
         }
+        var attempts: [DeliveryRecord] = []
         var failedTransient = false
         var failedPermanent = false
         for sinkName in route.sinks {
@@ -95,24 +112,30 @@ struct Dispatcher: Sendable {
                     seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
                 metadata["message_id"] = "\(JournalEvent.noticeSent.rawValue)"
                 logger.notice("notice \(notice.id) delivered to \(sinkName): \(receipt.detail)", metadata: metadata)
+                attempts.append(DeliveryRecord(noticeID: notice.id, sink: sinkName, at: now, outcome: .ok))
             } catch {
                 metadata["message_id"] = "\(JournalEvent.noticeFailed.rawValue)"
                 logger.error("notice \(notice.id) not delivered to \(sinkName): \(error)", metadata: metadata)
                 metrics.failed(sink: sinkName)
-                if error.code == .transient { failedTransient = true } else { failedPermanent = true }
+                let transient = error.code == .transient
+                if transient { failedTransient = true } else { failedPermanent = true }
+                attempts.append(
+                    DeliveryRecord(
+                        noticeID: notice.id, sink: sinkName, at: now, outcome: transient ? .transient : .permanent,
+                        error: error.message))
             }
         }
         if failedTransient {
             // Exponential backoff from 30 s to 1 h; the sinks issue adds per-sink budgets.
-            let delay = min(30.0 * pow(2.0, Double(max(entry.attempts - 1, 0))), 3600)
-            return .retry(at: now.addingTimeInterval(delay))
+            let delay = min(30.0 * pow(2.0, Double(max(notice.attempts - 1, 0))), 3600)
+            return Result(outcome: .retry(at: now.addingTimeInterval(delay)), attempts: attempts)
         }
         if failedPermanent {
             metadata["message_id"] = "\(JournalEvent.deadLetter.rawValue)"
             logger.critical("notice \(notice.id) could not be delivered and was given up", metadata: metadata)
-            return .dead
+            return Result(outcome: .dead, attempts: attempts)
         }
-        return .sent(late: late)
+        return Result(outcome: .sent(late: late), attempts: attempts)
     }
 }
 
@@ -154,14 +177,20 @@ enum SinkFactory {
     }
 }
 
-extension Deadline {
-    /// The JSON shape of `design.md`.
-    func view(zone: Zone, state: String, noticeStates: [String: String], explain: Bool = false) -> DeadlineView {
-        DeadlineView(
+extension StoredDeadline {
+    /// The JSON shape of `design.md`: `state` is `upcoming` or `overdue` for a planned deadline,
+    /// else the stored state; each notice carries its stored state.
+    func view(zone: Zone, notices: [StoredNotice], now: Date, explain: Bool = false) -> DeadlineView {
+        let shownState =
+            switch state {
+            case .planned: due < now ? "overdue" : "upcoming"
+            case .done, .cancelled: state.rawValue
+            }
+        return DeadlineView(
             id: id, agreement: agreement, obligation: obligation, kind: kind, title: title, due: zone.rfc3339(due),
-            state: state,
+            state: shownState,
             notices: notices.map {
-                NoticeView(id: $0.id, slot: $0.slot, at: zone.rfc3339($0.at), state: noticeStates[$0.id] ?? "pending")
+                NoticeView(id: $0.id, slot: $0.slot, at: zone.rfc3339($0.at), state: $0.state.rawValue)
             },
             explanation: explain
                 ? explanation + notices.compactMap { n in n.explanation.map { "\(n.slot): \($0)" } } : nil)

@@ -26,6 +26,8 @@ public enum JournalEvent: String, Sendable, CaseIterable {
     case caseBreach = "0b14446ac4084510b776f64381efd19a"
     /// A write on the control socket (complete, case, reload), with the peer's uid and pid.
     case audit = "35b73ad27b614b4997d8f9638afdbddc"
+    /// The store failed (a full disk, an I/O error); the scheduler tries again shortly.
+    case storeFailed = "c9afb6a8fd0a4158bc301b8f0ebccbe2"
     /// The scheduler did not answer the watchdog's round trip; WATCHDOG=1 is withheld.
     case watchdogStalled = "34b7f00deb6141c48973dd67a5cfae47"
 }

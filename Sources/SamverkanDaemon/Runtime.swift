@@ -3,32 +3,41 @@ import Logging
 import SamverkanConfig
 import SamverkanControl
 import SamverkanCore
+import SamverkanStore
 import Systemd
 
-/// The running daemon's config and its generations: loads, plans, reloads, and answers status.
+/// The running daemon: its config and generations, the store, and the scheduler. Loads, plans
+/// and reconciles (at start, on reload, and as the horizon rolls on), and answers the socket.
 actor Runtime {
     let options: DaemonOptions
     let clock: any WallClock
     let notifier: any ServiceNotifier
     let logger: Logger
+    let store: any DeadlineStore
     let scheduler: Scheduler
     let startedAt: Date
     let metrics = DeliveryMetrics()
     private(set) var config: LoadedConfig
-    private(set) var generation = 1
+    private(set) var generation = 0
     private(set) var loadedAt: Date
     private(set) var lastReloadError: String?
+    /// Reconciles run one at a time, each with the config current when it starts: a horizon
+    /// extension never applies an old config's plan after a reload's.
+    private var reconciling = false
+    private var waitingToReconcile: [CheckedContinuation<Void, Never>] = []
 
-    /// How far ahead deadlines are planned, and how far back overdue ones are kept.
+    /// How far ahead deadlines are planned, and how far back overdue ones are taken in on a
+    /// first start.
     static let horizonDays = 400
     static let lookbackDays = 60
 
     init(
-        options: DaemonOptions, config: LoadedConfig, clock: any WallClock, notifier: any ServiceNotifier,
-        logger: Logger
+        options: DaemonOptions, config: LoadedConfig, store: any DeadlineStore, clock: any WallClock,
+        notifier: any ServiceNotifier, logger: Logger
     ) throws(SinkSetupError) {
         self.options = options
         self.config = config
+        self.store = store
         self.clock = clock
         self.notifier = notifier
         self.logger = logger
@@ -37,12 +46,65 @@ actor Runtime {
         self.loadedAt = now
         let dispatcher = try Dispatcher(
             config: config, stateDirectory: options.stateDirectory, logger: logger, metrics: metrics, clock: clock)
-        self.scheduler = Scheduler(clock: clock, dispatcher: dispatcher)
+        self.scheduler = Scheduler(clock: clock, store: store, dispatcher: dispatcher, logger: logger)
     }
 
-    /// Plans the horizon and hands it to the scheduler.
-    func start() async throws(CalendarError) {
-        _ = await scheduler.install(plan: try plan(config), dispatcher: nil)
+    /// The start-up order of `DeadlineStore`: notices a crash left in `sending` are taken back,
+    /// the plan is reconciled (skipped when config and horizon are unchanged), notices missed
+    /// while the daemon was down are caught up and reported, and the scheduler gets them first.
+    /// READY=1 waits for this; a long reconcile asks systemd for more time.
+    func start() async throws(StartError) {
+        let now = clock.now()
+        do {
+            let recovered = try await store.recoverSending(now: now)
+            if !recovered.isEmpty {
+                logger.notice(
+                    "\(recovered.count) notices were being sent when samverkand stopped; sending them again with the same ids"
+                )
+            }
+            let report = try await reconcile(config, requestedBy: "start", skipIfUnchanged: true)
+            generation = try await store.recordGeneration(
+                fingerprint: config.fingerprint, requestedBy: "start", at: now)
+            if let report { logger.notice("plan reconciled at start: \(report.summary(zone: config.zone))") }
+            let missed = try await store.catchUp(now: now)
+            if !missed.isEmpty { await scheduler.report(missed, cause: .downtime) }
+            await scheduler.deliverFirst(recovered + missed.toSend)
+        } catch let error as StoreError {
+            throw .store(error)
+        } catch let error as CalendarError {
+            throw .plan(error)
+        } catch {
+            throw .store(StoreError(.database, "\(error)"))
+        }
+        await scheduler.scheduleReplan(at: nextReplan(after: now)) { [weak self] in
+            await self?.extendHorizon()
+        }
+    }
+
+    enum StartError: Error, CustomStringConvertible {
+        case store(StoreError)
+        case plan(CalendarError)
+
+        var description: String {
+            switch self {
+            case .store(let error): error.message
+            case .plan(let error): "cannot plan: \(error.message)"
+            }
+        }
+    }
+
+    /// The window of instants a plan covers, from the lookback to the horizon.
+    func window(_ config: LoadedConfig, now: Date) -> PlanWindow {
+        let today = config.zone.today(now)
+        return PlanWindow(
+            from: today.adding(days: -Self.lookbackDays), through: today.adding(days: Self.horizonDays),
+            zone: config.zone)
+    }
+
+    /// Shortly after the next local midnight: when the horizon moves on by a day.
+    func nextReplan(after now: Date) -> Date {
+        let tomorrow = config.zone.today(now).adding(days: 1)
+        return config.zone.instant(LocalDateTime(date: tomorrow, time: LocalTime(hour: 0, minute: 5) ?? .nine))
     }
 
     /// The deadlines of the rolling horizon. A date the calendar cannot place (outside
@@ -63,7 +125,66 @@ actor Runtime {
         }
         let earliest = LocalDate(year: SwedishCalendar.supportedYears.lowerBound, month: 1, day: 1) ?? today
         let old = try planner.plan(renewals, from: earliest, through: today.adding(days: -Self.lookbackDays - 1))
-        return (old + recent).sorted { ($0.due, $0.id) < ($1.due, $1.id) }
+        return old + recent
+    }
+
+    /// Plans `config` and reconciles the store with it, one reconcile at a time. With
+    /// `skipIfUnchanged`, nothing is done (nil) when the store already holds this config's plan
+    /// for the same window.
+    private func reconcile(_ config: LoadedConfig, requestedBy: String, skipIfUnchanged: Bool) async throws
+        -> ReconcileReport?
+    {
+        await acquireReconcile()
+        defer { releaseReconcile() }
+        let now = clock.now()
+        let window = window(config, now: now)
+        if skipIfUnchanged, let stamp = try await store.lastReconcile(),
+            stamp.fingerprint == config.fingerprint, stamp.window == window
+        {
+            logger.info("plan unchanged since the last reconcile (\(config.zone.rfc3339(stamp.at))); not reconciling")
+            return nil
+        }
+        let deadlines = try plan(config)
+        // systemd waits TimeoutStartSec= for READY=1; a large store may take longer to reconcile.
+        let extender = Task { [notifier] in
+            while !Task.isCancelled {
+                notifier.send(.extendTimeout(seconds: 30))
+                try? await Task.sleep(for: .seconds(10))
+            }
+        }
+        defer { extender.cancel() }
+        let report = try await store.reconcile(
+            plan: deadlines, window: window, now: now, fingerprint: config.fingerprint)
+        scheduler.wakeUp()
+        return report
+    }
+
+    private func acquireReconcile() async {
+        while reconciling { await withCheckedContinuation { waitingToReconcile.append($0) } }
+        reconciling = true
+    }
+
+    private func releaseReconcile() {
+        reconciling = false
+        if !waitingToReconcile.isEmpty { waitingToReconcile.removeFirst().resume() }
+    }
+
+    /// Moves the horizon on by a day (called by the scheduler after local midnight); returns when
+    /// to do it next.
+    func extendHorizon() async -> Date {
+        do {
+            if let report = try await reconcile(config, requestedBy: "horizon", skipIfUnchanged: true),
+                !report.isEmpty
+            {
+                logger.info("planning horizon moved on: \(report.summary(zone: config.zone))")
+            }
+        } catch {
+            logger.error(
+                "cannot extend the planning horizon: \(error); trying again in an hour",
+                metadata: ["message_id": "\(JournalEvent.storeFailed.rawValue)"])
+            return clock.now().addingTimeInterval(3600)
+        }
+        return nextReplan(after: clock.now())
     }
 
     /// Reloads the config directory. An invalid config is refused and the running one stays.
@@ -83,20 +204,23 @@ actor Runtime {
         } catch {
             return refuse(ReloadFailure(message: "\(error)", details: ["\(error)"]))
         }
-        let newPlan: [Deadline]
+        let report: ReconcileReport?
         do {
-            newPlan = try plan(newConfig)
-        } catch {
+            report = try await reconcile(newConfig, requestedBy: who, skipIfUnchanged: false)
+            generation = try await store.recordGeneration(
+                fingerprint: newConfig.fingerprint, requestedBy: who, at: clock.now())
+        } catch let error as CalendarError {
             return refuse(ReloadFailure(message: "cannot plan: \(error.message)", details: [error.message]))
+        } catch {
+            return refuse(ReloadFailure(message: "cannot store the new plan: \(error)", details: ["\(error)"]))
         }
         let changed = newConfig.fingerprint != config.fingerprint
-        let change = await scheduler.install(plan: newPlan, dispatcher: dispatcher)
+        await scheduler.use(dispatcher)
         config = newConfig
-        generation += 1
         loadedAt = clock.now()
         lastReloadError = nil
         metrics.reloaded(success: true)
-        let summary = change.summary(zone: newConfig.zone)
+        let summary = report?.summary(zone: newConfig.zone) ?? "no change"
         logger.notice(
             "config reloaded (\(who)): generation \(generation), \(summary)",
             metadata: [
@@ -119,29 +243,45 @@ actor Runtime {
         return .failure(failure)
     }
 
+    /// The journal entry of READY=1.
+    func readyMessage() async -> (String, Logger.Metadata) {
+        let planned = (try? await store.counts().deadlines[.planned]) ?? 0
+        return (
+            "samverkand \(SamverkanVersion.current) ready: config \(config.directory), generation \(generation), \(planned) deadlines planned",
+            [
+                "message_id": "\(JournalEvent.started.rawValue)", "samverkan_generation": "\(generation)",
+                "samverkan_config_fingerprint": "\(config.fingerprint)",
+            ]
+        )
+    }
+
     func notifyReady() async {
         notifier.send(.ready(status: await statusLine()))
     }
 
     /// The one-line STATUS= text systemctl shows.
     func statusLine() async -> String {
-        let book = await scheduler.snapshot
-        var line = "Generation \(generation): \(book.deadlines.count) deadlines planned"
-        if let next = book.nextNotice {
-            line += "; next notice \(config.zone.rfc3339(next.nextAttempt)) \(next.notice.id)"
+        var line = "Generation \(generation)"
+        if let counts = try? await store.counts() {
+            line += ": \(counts.deadlines[.planned] ?? 0) deadlines planned"
+            if counts.deadLetters > 0 { line += ", \(counts.deadLetters) undelivered" }
+        }
+        if let next = try? await store.nextNotice() {
+            line += "; next notice \(config.zone.rfc3339(next.notice.nextAttempt)) \(next.notice.id)"
         }
         if lastReloadError != nil { line += "; last reload refused" }
         return line
     }
 
-    func status() async -> StatusView {
-        let book = await scheduler.snapshot
+    func status() async throws(StoreError) -> StatusView {
         let zone = config.zone
         let now = clock.now()
-        let next = book.ordered.first { $0.due >= now }
-        let nextNotice = book.nextNotice.map {
+        let counts = try await store.counts()
+        let next = try await store.deadlines(DeadlineQuery(dueFrom: now, states: [.planned], limit: 1)).first
+        let nextNotice = try await store.nextNotice().map {
             NoticeView(
-                id: $0.notice.id, slot: $0.notice.slot, at: zone.rfc3339($0.nextAttempt), state: $0.state.rawValue)
+                id: $0.notice.id, slot: $0.notice.slot, at: zone.rfc3339($0.notice.nextAttempt),
+                state: $0.notice.state.rawValue)
         }
         return StatusView(
             version: SamverkanVersion.current, pid: getpid(), startedAt: zone.rfc3339(startedAt),
@@ -151,43 +291,75 @@ actor Runtime {
                 fingerprint: config.fingerprint, agreements: config.agreements.count, timezone: zone.identifier,
                 warnings: config.warnings.count),
             deadlines: .init(
-                planned: book.deadlines.count, pendingNotices: book.count(.pending), sentNotices: book.count(.sent),
-                failedNotices: book.count(.failed) + book.count(.dead)),
-            nextDue: next.map { view($0, book: book, now: now) }, nextNotice: nextNotice,
-            lastReloadError: lastReloadError, status: await statusLine())
+                planned: counts.deadlines[.planned] ?? 0, done: counts.deadlines[.done] ?? 0,
+                pendingNotices: counts.notices[.pending] ?? 0, sentNotices: counts.notices[.sent] ?? 0,
+                failedNotices: counts.notices[.failed] ?? 0, deadLetters: counts.deadLetters),
+            nextDue: next.map { $0.deadline.view(zone: zone, notices: $0.notices, now: now) },
+            nextNotice: nextNotice, lastReloadError: lastReloadError, status: await statusLine())
     }
 
-    /// Deadlines due up to `within` from now, plus overdue ones, sorted by due.
-    func deadlines(within seconds: Int, agreement: String?, kind: String?, limit: Int?) async -> [DeadlineView] {
-        let book = await scheduler.snapshot
+    /// Deadlines due from today up to `within` from now, plus overdue ones not done, sorted by due.
+    func deadlines(within seconds: Int, agreement: String?, kind: String?, states: Set<DeadlineState>, limit: Int?)
+        async throws(StoreError) -> [DeadlineView]
+    {
         let now = clock.now()
         let zone = config.zone
+        let midnight = LocalTime(hour: 0, minute: 0) ?? .nine
+        let today = zone.today(now)
         let lastDay = zone.today(now.addingTimeInterval(TimeInterval(seconds)))
-        var result: [DeadlineView] = []
-        for deadline in book.ordered {
-            let dueDay = zone.today(deadline.due)
-            // Overdue deadlines (not done) stay listed for as long as the lookback keeps them.
-            guard dueDay <= lastDay else { break }
-            if let agreement, deadline.agreement != agreement { continue }
-            if let kind, deadline.kind != kind { continue }
-            result.append(view(deadline, book: book, now: now))
-            if let limit, result.count >= limit { break }
+        let query = DeadlineQuery(
+            dueFrom: zone.instant(LocalDateTime(date: today, time: midnight)),
+            dueThrough: zone.instant(LocalDateTime(date: lastDay.adding(days: 1), time: midnight))
+                .addingTimeInterval(-0.001),
+            includeOverdue: states.contains(.planned), agreement: agreement, kind: kind, states: states, limit: limit)
+        return try await store.deadlines(query).map { $0.deadline.view(zone: zone, notices: $0.notices, now: now) }
+    }
+
+    func deadline(id: String) async throws(StoreError) -> DeadlineView? {
+        guard let detail = try await store.deadline(id: id) else { return nil }
+        let zone = config.zone
+        var view = detail.deadline.view(zone: zone, notices: detail.notices, now: clock.now(), explain: true)
+        view.deliveries = detail.deliveries.map {
+            DeliveryView(
+                notice: $0.noticeID, sink: $0.sink, at: zone.rfc3339($0.at), outcome: $0.outcome.rawValue,
+                error: $0.error)
         }
+        view.completions = detail.completions.map {
+            CompletionView(role: $0.role, at: zone.rfc3339($0.at), uid: $0.by.uid, note: $0.note)
+        }
+        return view
+    }
+
+    /// `POST /v1/deadlines/{id}/complete`: marks it (or one respondent's part) done; the
+    /// scheduler looks again, since notices were cancelled.
+    func complete(id: String, role: String?, note: String?, by: Requester) async throws(StoreError)
+        -> CompletionResult
+    {
+        let result = try await store.complete(deadlineID: id, role: role, by: by, note: note, at: clock.now())
+        scheduler.wakeUp()
         return result
     }
 
-    func deadline(id: String) async -> DeadlineView? {
-        let book = await scheduler.snapshot
-        guard let deadline = book.deadlines[id] else { return nil }
-        return view(deadline, book: book, now: clock.now(), explain: true)
+    /// Appends to the store's audit trail; a failure is logged, never fatal to the request.
+    func audit(action: String, target: String?, detail: String?, by: Requester) async {
+        do {
+            try await store.appendAudit(
+                AuditRecord(at: clock.now(), by: by, action: action, target: target, detail: detail))
+        } catch {
+            logger.error("cannot append to the audit trail: \(error)")
+        }
     }
 
-    private func view(_ deadline: Deadline, book: ScheduleBook, now: Date, explain: Bool = false) -> DeadlineView {
-        var states: [String: String] = [:]
-        for notice in deadline.notices { states[notice.id] = book.state(ofNotice: notice.id)?.rawValue }
-        return deadline.view(
-            zone: config.zone, state: deadline.due < now ? "overdue" : "upcoming", noticeStates: states,
-            explain: explain)
+    /// A consistent copy of the store, as bytes (`samverkanctl backup`).
+    func backup() async throws(StoreError) -> [UInt8] {
+        let path = (options.stateDirectory as NSString).appendingPathComponent(
+            "backup-\(getpid())-\(UInt64(clock.now().timeIntervalSince1970 * 1000)).sqlite")
+        try await store.backup(to: path)
+        defer { unlink(path) }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw StoreError(.backupFailed, "cannot read the backup copy \(path)")
+        }
+        return Array(data)
     }
 }
 
@@ -195,78 +367,4 @@ actor Runtime {
 struct ReloadFailure: Error, Sendable {
     var message: String
     var details: [String]
-}
-
-extension Runtime {
-    /// `GET /metrics`: Prometheus text format.
-    func prometheus() async -> String {
-        let book = await scheduler.snapshot
-        let now = clock.now()
-        let counters = metrics.snapshot
-        var out = PrometheusText()
-        let overdue = book.ordered.filter { $0.due < now }.count
-        out.family(
-            "samverkan_deadlines", "gauge", "Planned deadlines by state.",
-            [
-                ([("state", "upcoming")], Double(book.ordered.count - overdue)),
-                ([("state", "overdue")], Double(overdue)),
-            ])
-        let states: [ScheduleBook.NoticeState] = [.pending, .sending, .sent, .failed, .dead, .cancelled, .skipped]
-        out.family(
-            "samverkan_notices", "gauge", "Notices by state.",
-            states.map { ([("state", $0.rawValue)], Double(book.count($0))) })
-        let sinks = Set(config.settings.sinks.map(\.name)).union(counters.sent.keys).union(counters.failed.keys)
-            .sorted()
-        out.family(
-            "samverkan_notices_sent_total", "counter", "Notices delivered, by sink.",
-            sinks.map { ([("sink", $0)], Double(counters.sent[$0] ?? 0)) })
-        out.family(
-            "samverkan_notices_failed_total", "counter", "Failed delivery attempts, by sink.",
-            sinks.map { ([("sink", $0)], Double(counters.failed[$0] ?? 0)) })
-        out.histogram(
-            "samverkan_delivery_duration_seconds", "Time to deliver one notice to one sink.", counters.latency,
-            label: "sink")
-        out.family(
-            "samverkan_dead_letters", "gauge", "Notices given up after every retry.", [([], Double(book.count(.dead)))])
-        out.family("samverkan_open_cases", "gauge", "Event-started windows (SMADIT cases) still open.", [([], 0)])
-        let next = book.nextAttempt.map { max($0.timeIntervalSince(now), 0) }
-        out.family(
-            "samverkan_next_notice_seconds", "gauge", "Seconds until the next notice is due (absent when none is).",
-            next.map { [([], $0)] } ?? [])
-        out.family(
-            "samverkan_config_generation", "gauge", "Generation of the running config.", [([], Double(generation))])
-        out.family(
-            "samverkan_config_last_reload_success", "gauge",
-            "1 if the last reload succeeded (or none was tried), 0 if refused.",
-            [([], lastReloadError == nil ? 1 : 0)])
-        out.family(
-            "samverkan_config_reloads_total", "counter", "Reloads, by outcome.",
-            [
-                ([("outcome", "applied")], Double(counters.reloads)),
-                ([("outcome", "refused")], Double(counters.refusedReloads)),
-            ])
-        out.family(
-            "samverkan_start_time_seconds", "gauge", "Start time of the daemon, seconds since the epoch.",
-            [([], startedAt.timeIntervalSince1970.rounded(.down))])
-        return out.text
-    }
-
-    /// `GET /v1/calendar.ics`: the planned deadlines from today on, with their reminders as alarms.
-    func calendar() async -> String {
-        let book = await scheduler.snapshot
-        let now = clock.now()
-        let zone = config.zone
-        let titles = Dictionary(config.agreements.map { ($0.id, $0.title) }, uniquingKeysWith: { first, _ in first })
-        let events = book.ordered.filter { $0.due >= now }.map { deadline in
-            ICalendar.Event(
-                uid: deadline.id, summary: deadline.title,
-                description:
-                    "\(titles[deadline.agreement] ?? deadline.agreement)\nId: \(deadline.id)\nMarkera som klar: samverkanctl done \(deadline.id)",
-                start: deadline.due,
-                alarms: deadline.notices.filter { $0.slot.hasPrefix("-") }.map {
-                    ($0.at, "Påminnelse: \(deadline.title)")
-                })
-        }
-        return ICalendar(zone: zone).render(events, now: now)
-    }
 }

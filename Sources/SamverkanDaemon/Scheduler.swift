@@ -1,39 +1,102 @@
 import Foundation
 import Logging
 import SamverkanCore
+import SamverkanStore
 
-/// Sleeps until the earliest pending notice, wakes early for new work, reloads, watchdog pings
-/// and shutdown, and hands due notices to the dispatcher.
+/// Something that wakes the scheduler at a wall-clock instant: the timerfd in the daemon, a
+/// hand-driven fake in unit tests.
+protocol WakeTimer: Sendable {
+    /// Arms the timer for `instant` of the daemon's clock; nil: nothing to wait for.
+    func arm(at instant: Date?)
+}
+
+extension WallTimer: WakeTimer {}
+
+/// Sleeps until the earliest waiting notice in the store, wakes early for new work, reloads,
+/// watchdog pings, wall-clock changes and shutdown, and hands due notices to the dispatcher.
 ///
-/// The loop runs on this actor; while it sleeps the actor is free, so status queries and
-/// reloads never wait for it.
+/// Every state change goes through the store and is committed before its side effect:
+/// `claimDue` commits `sending` before a sink is called, so a crash at any moment leaves each
+/// notice either waiting, `sending` (sent again at start, with the same id), or finished.
+///
+/// The loop runs on this actor; while it sleeps or delivers, the actor is free, so status
+/// queries, completions and reloads never wait for it.
 actor Scheduler {
+    /// A notice the loop finds more than this long after its time was missed, not merely due: the
+    /// machine was suspended or the clock jumped. It goes through catch-up (latest per deadline,
+    /// marked late, in a report), like the notices missed while the daemon was down.
+    static let missedGrace: TimeInterval = 300
+    /// How many due notices one claim takes (one transaction, one fsync) ...
+    static let claimBatch = 256
+    /// ... and how many are delivered at once.
+    static let concurrentDeliveries = 16
+    /// After a store error the loop tries again after this long (a full disk, a locked file).
+    static let storeRetry: Duration = .seconds(5)
+
+    /// What one look at the store decided.
+    enum Step: Sendable, Equatable {
+        /// Work was done; look again at once.
+        case again
+        /// Nothing is due; sleep until this instant (nil: until woken).
+        case sleep(until: Date?)
+        /// The store failed; wait `storeRetry` and try again.
+        case storeFailed
+    }
+
     private let clock: any WallClock
+    private let store: any DeadlineStore
+    private let logger: Logger
     private let wake = WakeSignal()
     /// Wakes the loop at the next due instant and when the wall clock is set; without one
     /// (unit tests), the loop sleeps with a monotonic timer instead.
-    private var timer: WallTimer?
+    private var timer: (any WakeTimer)?
     private(set) var clockChanges = 0
-    private var book = ScheduleBook()
     private var dispatcher: Dispatcher
+    /// Notices to deliver before anything else: those a crash left in `sending`, and those
+    /// missed while the daemon was down.
+    private var startup: [ClaimedNotice] = []
+    /// When the planning horizon is extended next (shortly after local midnight), and how.
+    private var replanAt: Date?
+    private var replan: (@Sendable () async -> Date?)?
     private var pings: [CheckedContinuation<Void, Never>] = []
     private var wedged = false
     private(set) var loops = 0
+    /// Notices handed to sinks since start, for tests and `status`.
+    private(set) var delivered = 0
 
-    init(clock: any WallClock, dispatcher: Dispatcher) {
+    init(clock: any WallClock, store: any DeadlineStore, dispatcher: Dispatcher, logger: Logger) {
         self.clock = clock
+        self.store = store
         self.dispatcher = dispatcher
+        self.logger = logger
     }
 
-    /// Installs a new plan and sink set; returns what changed.
-    func install(plan: [Deadline], dispatcher: Dispatcher?) -> ScheduleBook.Change {
-        if let dispatcher { self.dispatcher = dispatcher }
-        let change = book.replace(with: plan, now: clock.now())
+    /// A new sink set after a reload.
+    func use(_ dispatcher: Dispatcher) {
+        self.dispatcher = dispatcher
         wake.signal()
-        return change
     }
 
-    var snapshot: ScheduleBook { book }
+    /// The store changed (a reconcile, a completion, a case): the next due notice may be earlier.
+    nonisolated func wakeUp() { wake.signal() }
+
+    /// Logs (and sends to the operator's route) what was missed.
+    func report(_ missed: CatchUpReport, cause: Dispatcher.MissedCause) async {
+        await dispatcher.reportMissed(missed, cause: cause, now: clock.now())
+    }
+
+    /// Delivers these first when the loop starts (start-up recovery and catch-up).
+    func deliverFirst(_ claims: [ClaimedNotice]) {
+        startup += claims
+        wake.signal()
+    }
+
+    /// Extends the planning horizon at `at` by calling `action`, which says when to do it next.
+    func scheduleReplan(at: Date?, action: @escaping @Sendable () async -> Date?) {
+        replanAt = at
+        replan = action
+        wake.signal()
+    }
 
     /// Uses a timerfd for the wall clock: no polling, and an immediate wake when the clock is set.
     func useWallTimer(offsetSeconds: Double) throws {
@@ -44,7 +107,16 @@ actor Scheduler {
         }
     }
 
-    private func noteClockChange() { clockChanges += 1 }
+    /// Uses another timer (unit tests).
+    func use(timer: any WakeTimer) { self.timer = timer }
+
+    /// The wall clock was set: the loop looks again, and notices that fell due in the jump are
+    /// caught up (`missedGrace`).
+    func noteClockChange() {
+        clockChanges += 1
+        logger.notice("the wall clock was set; looking at the schedule again")
+        wake.signal()
+    }
 
     func run() async {
         while !Task.isCancelled {
@@ -53,31 +125,113 @@ actor Scheduler {
                 await wake.wait(timeout: nil)
                 continue
             }
-            loops += 1
             answerPings()
-            let now = clock.now()
-            let due = book.claimDue(now: now)
-            for entry in due {
-                guard let deadline = book.deadlines[entry.deadlineID] else { continue }
-                switch await dispatcher.deliver(entry, deadline: deadline, now: now) {
-                case .sent(let late): book.markSent(entry.notice.id, late: late)
-                case .retry(let at): book.markFailed(entry.notice.id, retryAt: at)
-                case .dead: book.markFailed(entry.notice.id, retryAt: nil)
+            switch await step() {
+            case .again:
+                continue
+            case .storeFailed:
+                await wake.wait(timeout: Self.storeRetry)
+            case .sleep(let until):
+                if let timer {
+                    timer.arm(at: until)
+                    await wake.wait(timeout: nil)
+                } else {
+                    let timeout = until.map { next -> Duration in
+                        let seconds = max(next.timeIntervalSince(clock.now()), 0)
+                        return .milliseconds(Int64((seconds * 1000).rounded(.up)))
+                    }
+                    await wake.wait(timeout: timeout)
                 }
-            }
-            if !due.isEmpty { continue }
-            if let timer {
-                timer.arm(at: book.nextAttempt)
-                await wake.wait(timeout: nil)
-            } else {
-                let timeout = book.nextAttempt.map { next -> Duration in
-                    let seconds = max(next.timeIntervalSince(clock.now()), 0)
-                    return .milliseconds(Int64((seconds * 1000).rounded(.up)))
-                }
-                await wake.wait(timeout: timeout)
             }
         }
         answerPings()
+    }
+
+    /// One look at the store: recovery first, then the horizon, missed notices, due notices, and
+    /// otherwise when to wake next. Unit tests drive the scheduler with this and an injected clock.
+    func step() async -> Step {
+        loops += 1
+        let now = clock.now()
+        do {
+            if !startup.isEmpty {
+                let claims = startup
+                startup = []
+                await deliver(claims)
+                return .again
+            }
+            if let replanAt, now >= replanAt, let replan {
+                self.replanAt = nil
+                let next = await replan()
+                if self.replanAt == nil { self.replanAt = next }
+                return .again
+            }
+            let missed = try await store.catchUp(missedBefore: now.addingTimeInterval(-Self.missedGrace), now: now)
+            if !missed.isEmpty {
+                await dispatcher.reportMissed(missed, cause: .jump, now: now)
+                await deliver(missed.toSend)
+                return .again
+            }
+            let due = try await store.claimDue(now: now, limit: Self.claimBatch)
+            if !due.isEmpty {
+                await deliver(due)
+                return .again
+            }
+            let next = try await store.nextDue()
+            return .sleep(until: [next, replanAt].compactMap { $0 }.min())
+        } catch {
+            logger.critical(
+                "the store failed: \(error); the scheduler tries again in \(Self.storeRetry)",
+                metadata: ["message_id": "\(JournalEvent.storeFailed.rawValue)"])
+            return .storeFailed
+        }
+    }
+
+    /// Delivers claimed notices, at most `concurrentDeliveries` at a time, and records each
+    /// outcome in the store.
+    private func deliver(_ claims: [ClaimedNotice]) async {
+        let dispatcher = self.dispatcher
+        let store = self.store
+        let clock = self.clock
+        let logger = self.logger
+        await withTaskGroup(of: Void.self) { group in
+            var running = 0
+            for claim in claims {
+                if running >= Self.concurrentDeliveries {
+                    await group.next()
+                    running -= 1
+                    // A busy loop is alive: the watchdog is for a wedged one.
+                    answerPings()
+                }
+                group.addTask {
+                    await Self.deliver(claim, dispatcher: dispatcher, store: store, clock: clock, logger: logger)
+                }
+                running += 1
+            }
+        }
+        delivered += claims.count
+    }
+
+    private static func deliver(
+        _ claim: ClaimedNotice, dispatcher: Dispatcher, store: any DeadlineStore, clock: any WallClock,
+        logger: Logger
+    ) async {
+        let id = claim.notice.id
+        var answered: Set<String> = []
+        if claim.notice.slot == "summary" || claim.notice.slot == "overdue",
+            let detail = try? await store.deadline(id: claim.deadline.id)
+        {
+            answered = Set(detail.completions.compactMap(\.role))
+        }
+        let result = await dispatcher.deliver(claim, answered: answered, now: clock.now())
+        do {
+            try await store.finishDelivery(
+                id, attempts: result.attempts, outcome: result.outcome.resolution, at: clock.now())
+        } catch {
+            // The notice stays in `sending` and is sent again after a restart, with the same id.
+            logger.critical(
+                "cannot record the delivery of \(id): \(error); it will be sent again at the next start",
+                metadata: ["message_id": "\(JournalEvent.storeFailed.rawValue)", "samverkan_notice": "\(id)"])
+        }
     }
 
     /// Completes once the loop has gone round: the watchdog's proof of life.
@@ -102,5 +256,16 @@ actor Scheduler {
         let waiting = pings
         pings = []
         for ping in waiting { ping.resume() }
+    }
+}
+
+extension Dispatcher.Outcome {
+    /// The store's side of a delivery outcome.
+    var resolution: DeliveryResolution {
+        switch self {
+        case .sent(let late): .sent(late: late)
+        case .retry(let at): .retry(at: at)
+        case .dead: .dead
+        }
     }
 }

@@ -74,13 +74,8 @@ struct ReadinessService: Service {
 
     func run() async throws {
         await runtime.notifyReady()
-        let status = await runtime.status()
-        logger.notice(
-            "samverkand \(status.version) ready: config \(status.config.directory), generation \(status.config.generation), \(status.deadlines.planned) deadlines planned",
-            metadata: [
-                "message_id": "\(JournalEvent.started.rawValue)", "samverkan_generation": "\(status.config.generation)",
-                "samverkan_config_fingerprint": "\(status.config.fingerprint)",
-            ])
+        let (message, metadata) = await runtime.readyMessage()
+        logger.notice("\(message)", metadata: metadata)
         try? await gracefulShutdown()
         notifier.send(.stopping(status: "Shutting down"))
         logger.notice("samverkand stopping", metadata: ["message_id": "\(JournalEvent.stopping.rawValue)"])

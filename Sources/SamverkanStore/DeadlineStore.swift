@@ -47,13 +47,21 @@ public protocol DeadlineStore: Sendable {
     /// Notices left in `sending` by a crash, to be sent again with the same id (attempts + 1).
     func recoverSending(now: Date) async throws(StoreError) -> [ClaimedNotice]
 
-    /// Pending notices whose time passed before `now` while nothing sent them: per deadline the
-    /// latest is claimed (`sending`, `late`) and returned, the others become `superseded`.
-    func catchUp(now: Date) async throws(StoreError) -> CatchUpReport
+    /// Pending notices whose time passed before `missedBefore` while nothing sent them: per
+    /// deadline the latest is claimed (`sending`, `late`) and returned, the others become
+    /// `superseded`. At start `missedBefore` is now; in the running loop it lags a grace period
+    /// behind, so only a suspend or a clock jump counts as missing a notice.
+    func catchUp(missedBefore: Date, now: Date) async throws(StoreError) -> CatchUpReport
 
     /// A delivery succeeded: `sent`, with the `late` flag (a flag set by `catchUp` stays set).
     /// Recorded even if the notice was cancelled meanwhile: it did go out.
     func markSent(_ noticeID: String, at: Date, late: Bool) async throws(StoreError)
+
+    /// Records a delivery's attempts and its outcome in one transaction: `sent`, a retry
+    /// (`failed` until `retryAt`) or `dead`. Like `markRetry` and `markDead`, a retry or a
+    /// dead letter is ignored unless the notice is still `sending`.
+    func finishDelivery(_ noticeID: String, attempts: [DeliveryRecord], outcome: DeliveryResolution, at: Date)
+        async throws(StoreError)
 
     /// Records one attempt at one sink.
     func recordAttempt(_ attempt: DeliveryRecord) async throws(StoreError)
@@ -127,6 +135,11 @@ extension DeadlineStore {
         -> ReconcileReport
     {
         try await reconcile(plan: plan, window: window, now: now, fingerprint: nil)
+    }
+
+    /// Everything whose time passed before `now` is missed.
+    public func catchUp(now: Date) async throws(StoreError) -> CatchUpReport {
+        try await catchUp(missedBefore: now, now: now)
     }
 
     /// Marks a deadline done as a whole.

@@ -60,7 +60,7 @@ extension SQLiteStore {
         }
     }
 
-    public func catchUp(now: Date) async throws(StoreError) -> CatchUpReport {
+    public func catchUp(missedBefore: Date, now: Date) async throws(StoreError) -> CatchUpReport {
         try await write("catch up on missed notices") { db in
             let missed = try Row.fetchAll(
                 db,
@@ -68,7 +68,7 @@ extension SQLiteStore {
                     SELECT \(Rows.noticeColumns) FROM notice WHERE state = 'pending' AND next_attempt < ?
                     ORDER BY deadline_id, at, id
                     """,
-                arguments: [now.timeIntervalSince1970]
+                arguments: [missedBefore.timeIntervalSince1970]
             ).map(Rows.notice)
             var report = CatchUpReport()
             var toSend: [StoredNotice] = []
@@ -105,6 +105,39 @@ extension SQLiteStore {
                 sql: "UPDATE notice SET state = 'sent', late = MAX(late, ?), updated = ? WHERE id = ?",
                 arguments: [late, at.timeIntervalSince1970, noticeID])
             if db.changesCount == 0 { throw Self.unknownNotice(noticeID) }
+        }
+    }
+
+    public func finishDelivery(
+        _ noticeID: String, attempts: [DeliveryRecord], outcome: DeliveryResolution, at: Date
+    ) async throws(StoreError) {
+        try await write("record the delivery of \(noticeID)") { db in
+            guard try Rows.notice(id: noticeID, db) != nil else { throw Self.unknownNotice(noticeID) }
+            for attempt in attempts {
+                try db.cachedStatement(
+                    sql: "INSERT INTO delivery (notice_id, sink, at, outcome, error) VALUES (?, ?, ?, ?, ?)"
+                ).execute(arguments: [
+                    attempt.noticeID, attempt.sink, attempt.at.timeIntervalSince1970, attempt.outcome.rawValue,
+                    attempt.error,
+                ])
+            }
+            switch outcome {
+            case .sent(let late):
+                try db.execute(
+                    sql: "UPDATE notice SET state = 'sent', late = MAX(late, ?), updated = ? WHERE id = ?",
+                    arguments: [late, at.timeIntervalSince1970, noticeID])
+            case .retry(let retryAt):
+                try db.execute(
+                    sql: """
+                        UPDATE notice SET state = 'failed', next_attempt = ?, updated = ?
+                        WHERE id = ? AND state = 'sending'
+                        """,
+                    arguments: [retryAt.timeIntervalSince1970, at.timeIntervalSince1970, noticeID])
+            case .dead:
+                try db.execute(
+                    sql: "UPDATE notice SET state = 'dead', updated = ? WHERE id = ? AND state = 'sending'",
+                    arguments: [at.timeIntervalSince1970, noticeID])
+            }
         }
     }
 

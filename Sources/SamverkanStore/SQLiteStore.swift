@@ -61,6 +61,9 @@ public final class SQLiteStore: DeadlineStore {
         // Only this process writes (the lock), but a reader such as the sqlite3 shell may hold
         // the file briefly; wait for it rather than fail.
         configuration.busyMode = .timeout(5)
+        // Reads are short (a listing, a count); a few connections serve the socket, and the
+        // number of open descriptors stays fixed however many clients come.
+        configuration.maximumReaderCount = 3
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
         } catch {

@@ -1,3 +1,5 @@
+public import Foundation
+
 /// Where a deadline stands.
 public enum DeadlineState: String, Sendable, Hashable, Codable, CaseIterable {
     /// Planned and not yet completed (overdue when its due time has passed).
@@ -75,4 +77,14 @@ public enum NoticeReason: String, Sendable, Hashable, Codable, CaseIterable {
         case .caseClosed: "the case was closed"
         }
     }
+}
+
+/// How a delivery ended, as `finishDelivery` records it.
+public enum DeliveryResolution: Sendable, Hashable {
+    /// Delivered; `late` when after its time.
+    case sent(late: Bool)
+    /// Failed for now; try again at this instant.
+    case retry(at: Date)
+    /// Given up: a dead letter.
+    case dead
 }

@@ -97,7 +97,10 @@ struct Samverkanctl: ParsableCommand {
         commandName: "samverkanctl",
         abstract: "Ask samverkand what is due, and tell it what is done.",
         version: SamverkanVersion.current,
-        subcommands: [Status.self, Upcoming.self, Show.self, Reload.self, Calendar.self, CheckConfig.self, Plan.self])
+        subcommands: [
+            Status.self, Upcoming.self, Show.self, Done.self, Reload.self, Calendar.self, Backup.self,
+            CheckConfig.self, Plan.self,
+        ])
 
     /// `--socket PATH` and `--json` may also come before the subcommand
     /// (`samverkanctl --socket /run/x.sock status`): they are moved after it.
@@ -139,9 +142,12 @@ struct Status: FailingCommand {
             ["överenskommelser", "\(status.config.agreements)"],
             [
                 "planerade",
-                "\(status.deadlines.planned) tidsfrister, \(status.deadlines.pendingNotices) meddelanden väntar, \(status.deadlines.sentNotices) skickade, \(status.deadlines.failedNotices) misslyckade",
+                "\(status.deadlines.planned) tidsfrister (\(status.deadlines.done) klara), \(status.deadlines.pendingNotices) meddelanden väntar, \(status.deadlines.sentNotices) skickade, \(status.deadlines.failedNotices) försöks igen",
             ],
         ]
+        if status.deadlines.deadLetters > 0 {
+            rows.append(["olevererade", "\(status.deadlines.deadLetters) meddelanden gick inte att leverera"])
+        }
         if let next = status.nextDue {
             rows.append(["nästa", "\(HumanFormat.when(next.due, now: now))  \(next.title)  [\(next.id)]"])
         } else {
@@ -205,10 +211,103 @@ struct Show: FailingCommand {
         )
         print("  meddelanden:")
         print(
-            HumanFormat.table(deadline.notices.map { ["   ", $0.slot, HumanFormat.when($0.at, now: now), $0.state] }))
+            HumanFormat.table(
+                deadline.notices.map {
+                    [
+                        "   ", String($0.id.dropFirst(deadline.id.count + 1)), HumanFormat.when($0.at, now: now),
+                        $0.state,
+                    ]
+                }))
         if let explanation = deadline.explanation {
             print("  så räknades tiden ut:")
             for line in explanation { print("    \(line)") }
+        }
+        if let completions = deadline.completions, !completions.isEmpty {
+            print("  klarmarkerat:")
+            print(
+                HumanFormat.table(
+                    completions.map {
+                        [
+                            "   ", HumanFormat.when($0.at, now: now), $0.role ?? "hela",
+                            $0.uid.map { "uid \($0)" } ?? "", $0.note ?? "",
+                        ]
+                    }))
+        }
+        if let deliveries = deadline.deliveries, !deliveries.isEmpty {
+            print("  leveranser:")
+            print(
+                HumanFormat.table(
+                    deliveries.map {
+                        ["   ", HumanFormat.when($0.at, now: now), $0.notice, $0.sink, $0.outcome, $0.error ?? ""]
+                    }))
+        }
+    }
+}
+
+struct Done: FailingCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Mark a deadline done; its pending reminders are cancelled.",
+        discussion: """
+            For a collection round (the monthly lägesbild), --role records that one respondent has \
+            answered: only that respondent's reminders stop, and the round is done when all have \
+            answered. Without --role the whole deadline is done.
+            """)
+    @OptionGroup var options: SocketOptions
+    @Argument(help: "The deadline id, e.g. exempel/lagesbild/2026-11-30.") var id: String
+    @Option(help: "The respondent of a collection round who has answered.") var role: String?
+    @Option(help: "A short note for the record (no names or personal data).") var note: String?
+
+    func execute() throws {
+        var body: [String: String] = [:]
+        if let role { body["role"] = role }
+        if let note { body["note"] = note }
+        let data = try options.call(
+            "POST", "/v1/deadlines/\(id)/complete", body: try JSONSerialization.data(withJSONObject: body))
+        if options.json { return printJSON(data) }
+        let result = try decode(CompletionResultView.self, data)
+        let who = result.role.map { " (\($0) har svarat)" } ?? ""
+        if result.alreadyRecorded {
+            print("\(result.id)\(who): redan registrerat, inget ändrat.")
+        } else if result.state == "done" {
+            print("\(result.id)\(who): klar. \(result.cancelledNotices.count) påminnelser stoppade.")
+        } else {
+            print(
+                "\(result.id)\(who): registrerat. \(result.cancelledNotices.count) påminnelser stoppade; väntar på \(result.waitingFor.joined(separator: ", "))."
+            )
+        }
+    }
+}
+
+struct Backup: FailingCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a consistent copy of samverkand's store to FILE while it runs.",
+        discussion:
+            "Restore: stop samverkand, put the copy in place of samverkan.sqlite in the state directory (remove samverkan.sqlite-wal and -shm), start samverkand."
+    )
+    @OptionGroup var options: SocketOptions
+    @Argument(help: "Where to write the copy; must not exist yet.") var file: String
+
+    func execute() throws {
+        guard !FileManager.default.fileExists(atPath: file) else {
+            throw Failure(message: "\(file) exists already; give a new file name", code: Exit.userError)
+        }
+        let data = try options.call("POST", "/v1/backup")
+        // Written next to the target and renamed: a half-written copy never has the final name.
+        let temporary = file + ".partial"
+        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600])
+        else {
+            throw Failure(message: "cannot write \(temporary)", code: Exit.userError)
+        }
+        do {
+            try FileManager.default.moveItem(atPath: temporary, toPath: file)
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw Failure(message: "cannot write \(file): \(error.localizedDescription)", code: Exit.userError)
+        }
+        if options.json {
+            printJSON(try JSONSerialization.data(withJSONObject: ["file": file, "bytes": data.count]))
+        } else {
+            print("Kopia av lagret skriven till \(file) (\(data.count) byte).")
         }
     }
 }

@@ -12,6 +12,20 @@ struct ControlRobustnessTests {
         try await RunningDaemon.start(name).daemon
     }
 
+    /// Sixteen status requests at once, so the store's reader connections (opened on demand, up
+    /// to a fixed number) are all open before descriptors are counted.
+    func warmUp(_ daemon: DaemonProcess) async {
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<16 {
+                group.addTask {
+                    guard let socket = try? RawSocket(path: daemon.socketPath, receiveTimeout: 5) else { return }
+                    socket.send("GET /v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    _ = await socket.readAll()
+                }
+            }
+        }
+    }
+
     func statusAnswers(_ daemon: DaemonProcess) -> Bool {
         (try? ControlClient(socketPath: daemon.socketPath, timeoutSeconds: 5).request("GET", "/v1/status").status)
             == 200
@@ -21,6 +35,7 @@ struct ControlRobustnessTests {
     func malformedRequests() async throws {
         let daemon = try await start("robust")
         defer { Task { await daemon.stop() } }
+        await warmUp(daemon)
         let baseline = openDescriptors(daemon.pid)
 
         let garbage = try RawSocket(path: daemon.socketPath)
@@ -101,6 +116,9 @@ struct ControlRobustnessTests {
     func manyConnections() async throws {
         let daemon = try await start("many")
         defer { Task { await daemon.stop() } }
+        // The store opens its reader connections on demand, up to a fixed number: open them
+        // all before counting, so the baseline is the daemon's steady state.
+        await warmUp(daemon)
         let baseline = openDescriptors(daemon.pid)
         var sockets: [RawSocket] = []
         for _ in 0..<500 {

@@ -1,0 +1,108 @@
+import Foundation
+import Logging
+import SamverkanConfig
+import SamverkanCore
+import SamverkanSinks
+import SamverkanStore
+
+/// The report of notices that fell due while nothing could send them (`design.md`, "Time and
+/// missed notices"): one journal entry with its own MESSAGE_ID that lists each missed notice and
+/// what was done, and the same text as a notice (slot `downtime`) to the sinks of the route that
+/// matches kind and slot `downtime` (the operator's route), addressed to `operator`.
+extension Dispatcher {
+    enum MissedCause: Sendable {
+        /// Found at start: the daemon was not running.
+        case downtime
+        /// Found while running: a suspend, or the wall clock jumped forward.
+        case jump
+    }
+
+    /// The report's notice id: `samverkand/downtime/20261127T031500Z`. Unique per report, so a
+    /// receiver that drops duplicates by id never drops a second report.
+    static func reportID(_ now: Date) -> String {
+        let utc = Zone.utc.local(now)
+        let d = utc.date
+        let t = utc.time
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let year = String(d.year)
+        return "samverkand/downtime/\(year)\(two(d.month))\(two(d.day))T\(two(t.hour))\(two(t.minute))\(two(t.second))Z"
+    }
+
+    func reportMissed(_ report: CatchUpReport, cause: MissedCause, now: Date) async {
+        guard !report.isEmpty else { return }
+        let id = Self.reportID(now)
+        let english = renderer.language == "en"
+        var lines: [String] = []
+        for missed in report.missed {
+            let what: String
+            switch missed.action {
+            case .sendLate: what = english ? "sent now, late" : "skickas nu, sent"
+            case .superseded(let by): what = english ? "superseded by \(by)" : "ersatt av \(by)"
+            }
+            lines.append("\(missed.noticeID) (\(zone.rfc3339(missed.at))): \(what)")
+        }
+        let why =
+            switch cause {
+            case .downtime:
+                english ? "while samverkand was not running" : "medan samverkand inte körde"
+            case .jump:
+                english
+                    ? "while the machine was suspended or the clock jumped" : "medan datorn sov eller klockan hoppade"
+            }
+        let summary = report.summary
+        logger.warning(
+            "downtime report: \(summary)\n\(lines.joined(separator: "\n"))",
+            metadata: [
+                "message_id": "\(JournalEvent.downtimeReport.rawValue)", "samverkan_notice": "\(id)",
+                "samverkan_missed": "\(report.missed.count)",
+                "samverkan_sent_late": "\(report.toSend.count)",
+            ])
+        guard let route = route(agreement: "samverkand", kind: "downtime", slot: "downtime") else { return }
+        let subject =
+            english
+            ? "samverkand: \(report.missed.count) notices fell due \(why)"
+            : "samverkand: \(report.missed.count) påminnelser förföll \(why)"
+        let intro =
+            english
+            ? "These notices fell due \(why). Of several missed notices of one deadline only the latest was sent, marked late; the others were superseded."
+            : "De här påminnelserna förföll \(why). Av flera missade påminnelser för samma tidsfrist skickades bara den senaste, markerad som sen; de övriga ersattes."
+        let body =
+            ([intro, ""] + lines + ["", english ? "Check: samverkanctl status" : "Kontrollera: samverkanctl status"])
+            .joined(separator: "\n") + "\n"
+        let at = zone.rfc3339(now)
+        let recipients = operatorRecipients
+        let outgoing = OutgoingNotice(
+            id: id, slot: "downtime", at: at, late: false, agreement: "samverkand",
+            agreementTitle: "samverkand",
+            deadline: DeadlineView(
+                id: id, agreement: "samverkand", obligation: "downtime", kind: "downtime",
+                title: english ? "Downtime report" : "Driftstopprapport", due: at, state: "report", notices: []),
+            recipients: recipients, subject: subject, body: body)
+        for sinkName in route.sinks {
+            guard let sink = sinks[sinkName] else { continue }
+            do {
+                let receipt = try await sink.deliver(outgoing)
+                logger.notice(
+                    "downtime report \(id) delivered to \(sinkName): \(receipt.detail)",
+                    metadata: [
+                        "message_id": "\(JournalEvent.noticeSent.rawValue)", "samverkan_notice": "\(id)",
+                        "samverkan_sink": "\(sinkName)",
+                    ])
+            } catch {
+                logger.error(
+                    "downtime report \(id) not delivered to \(sinkName): \(error); the journal entry stands",
+                    metadata: [
+                        "message_id": "\(JournalEvent.noticeFailed.rawValue)", "samverkan_notice": "\(id)",
+                        "samverkan_sink": "\(sinkName)",
+                    ])
+            }
+        }
+    }
+
+    /// `operator` from the settings: an address, or a role name with no address of its own.
+    var operatorRecipients: [OutgoingNotice.Recipient] {
+        guard let target = operatorTarget else { return [] }
+        return target.contains("@")
+            ? [.init(role: "operator", address: target)] : [.init(role: target, address: nil)]
+    }
+}
