@@ -120,6 +120,10 @@ let package = Package(
             name: "SamverkanSinksTests", dependencies: ["SamverkanSinks", "SamverkanConfig", "SamverkanCore"],
             exclude: ["Golden", "Servers"], swiftSettings: strictSettings),
         .testTarget(
+            name: "SamverkanDaemonTests",
+            dependencies: ["SamverkanDaemon", "SamverkanStore", "SamverkanConfig", "SamverkanCore", "Systemd"],
+            swiftSettings: strictSettings),
+        .testTarget(
             name: "IntegrationTests",
             dependencies: ["SamverkanClient", "SamverkanCore", "SamverkanTestSupport"],
             exclude: ["Support/with-journald.sh", "Golden"],
