@@ -89,6 +89,22 @@ struct StoreLifecycleTests {
         await restarted.stop()
     }
 
+    @Test("a second daemon on the same state directory is refused and told who holds it")
+    func oneDaemonPerStateDirectory() async throws {
+        let running = try await RunningDaemon.start("lock")
+        defer { Task { await running.daemon.stop() } }
+        let second = try DaemonProcess(
+            config: running.config.directory, state: running.daemon.stateDirectory,
+            socket: running.root.appendingPathComponent("second.sock").path)
+        let status = await second.waitForExit(timeout: .seconds(20))
+        #expect(status == 1, "\(second.stderr)")
+        #expect(second.stderr.contains("another samverkand (pid \(running.daemon.pid))"), "\(second.stderr)")
+        // The first one is undisturbed.
+        let answer = try await ctl(["status"], socket: running.daemon.socketPath)
+        #expect(answer.status == 0)
+        await running.daemon.stop()
+    }
+
     @Test("samverkanctl backup writes a consistent SQLite copy while the daemon runs")
     func backup() async throws {
         let running = try await RunningDaemon.start("backup", agreements: ["runda.yaml": Self.round])
