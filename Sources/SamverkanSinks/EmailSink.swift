@@ -294,8 +294,16 @@ public struct EmailSink: NoticeSink {
         if outcome.timedOut {
             throw SinkError(.transient, names.scrub("\(path) did not finish within \(sendmailTimeout) and was stopped"))
         }
-        guard let status = outcome.exitStatus else {
-            throw SinkError(.transient, names.scrub("\(path) was killed by signal \(outcome.signal ?? 0)\(said)"))
+        let status: Int32
+        switch outcome.termination {
+        case .exited(let code):
+            status = code
+        case .signalled(let signal):
+            throw SinkError(.transient, names.scrub("\(path) was killed by signal \(signal)\(said)"))
+        case .unknown(let error):
+            throw SinkError(
+                .transient,
+                names.scrub("\(path) ended, but how is not known (\(String(cString: strerror(error))))\(said)"))
         }
         switch status {
         case 0:
