@@ -17,7 +17,8 @@ struct SettingsReader {
             "transport", "host", "port", "tls", "username", "password_file", "from", "reply_to", "sendmail_path",
             "ca_file",
         ],
-        "webhook": ["url", "secret_file", "timeout"],
+        // ca_file: a PEM file of a CA trusted besides the system's, for https to a private CA.
+        "webhook": ["url", "secret_file", "timeout", "ca_file"],
         "command": ["argv", "timeout"],
         "journal": [],
     ]
@@ -116,7 +117,10 @@ struct SettingsReader {
                 continue
             }
             if entry.key == "argv" {
-                sink.listOptions[entry.key] = entry.value.strings(&log, what: "argv")
+                // A list, never one string: nothing splits it into words (there is no shell).
+                if let items = entry.value.list(&log, what: "argv of sink '\(name)' (the program and its arguments)") {
+                    sink.listOptions[entry.key] = items.compactMap { $0.string(&log, what: "each entry of argv") }
+                }
             } else if let text = entry.value.string(&log, what: "\(entry.key) of sink '\(name)'") {
                 sink.options[entry.key] = text
             }
@@ -131,7 +135,62 @@ struct SettingsReader {
                     file, map["format"]?.position ?? map.position, "format must be eml, json or txt, found '\(format)'")
             }
         }
+        checkWebhookAndCommand(sink, map, &log)
         return sink
+    }
+
+    /// The values of the webhook and command sinks' keys (`design.md`, sink keys).
+    private func checkWebhookAndCommand(_ sink: SinkConfig, _ map: YAMLMapping, _ log: inout DiagnosticLog) {
+        let name = sink.name
+        if ["webhook", "command"].contains(sink.type), let text = sink.options["timeout"],
+            SinkConfig.timeLimit(text) == nil
+        {
+            log.error(
+                file, map["timeout"]?.position ?? map.position,
+                "timeout of sink '\(name)' must be \(SinkConfig.timeLimitForm), found '\(text)'")
+        }
+        switch sink.type {
+        case "webhook":
+            guard let text = sink.options["url"] else {
+                if map["url"] == nil {
+                    log.error(file, map.position, "webhook sink '\(name)' needs a 'url' (http://127.0.0.1:8080/hook)")
+                }
+                return
+            }
+            do {
+                let url = try SinkConfig.WebhookURL(parsing: text)
+                if sink.options["ca_file"] != nil && !url.isTLS {
+                    log.error(
+                        file, map["ca_file"]?.position ?? map.position,
+                        "ca_file of sink '\(name)' is only for an https url")
+                }
+            } catch {
+                log.error(file, map["url"]?.position ?? map.position, "url of sink '\(name)': \(error.message)")
+            }
+        case "command":
+            guard let argv = sink.listOptions["argv"] else {
+                if map["argv"] == nil {
+                    log.error(
+                        file, map.position,
+                        "command sink '\(name)' needs 'argv', the program and its arguments as a list "
+                            + "([/usr/local/bin/notify, --queue, samverkan])")
+                }
+                return
+            }
+            let position = map["argv"]?.position ?? map.position
+            guard let program = argv.first else {
+                log.error(file, position, "argv of sink '\(name)' is empty; give at least the program")
+                return
+            }
+            if program.isEmpty || (program.contains("/") && !program.hasPrefix("/")) {
+                log.error(
+                    file, position,
+                    "the program of sink '\(name)' must be an absolute path or a name looked up in PATH, "
+                        + "found '\(program)'")
+            }
+        default:
+            break
+        }
     }
 
     private func readRoute(_ value: YAMLValue, sinkNames: [String], _ log: inout DiagnosticLog) -> RouteConfig? {
@@ -173,5 +232,115 @@ struct SettingsReader {
         let list = known.isEmpty ? "no sinks are defined" : "sinks defined: \(known.joined(separator: ", "))"
         guard let close = suggestion(for: name, among: known) else { return "unknown sink '\(name)'; \(list)" }
         return "unknown sink '\(name)'; did you mean '\(close)'? (\(list))"
+    }
+}
+
+extension SinkConfig {
+    /// How a sink's time limit is written: for messages.
+    public static let timeLimitForm = "a whole number and ms, s, m or h (10s, 500ms, 2m), more than 0 and at most 1h"
+
+    /// A sink's time limit (`timeout: 10s`): a whole number and `ms`, `s`, `m` or `h`, more
+    /// than zero and at most an hour (a delivery holds up the notices after it).
+    public static func timeLimit(_ text: String) -> Duration? {
+        let units: [(suffix: String, milliseconds: Int)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
+        for unit in units where text.hasSuffix(unit.suffix) {
+            let digits = text.dropLast(unit.suffix.count)
+            guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
+                let number = Int(digits), number > 0, number <= 3_600_000 / unit.milliseconds
+            else { return nil }
+            return .milliseconds(number * unit.milliseconds)
+        }
+        return nil
+    }
+
+    /// A webhook's `url`, taken apart: `http` or `https`, a host, a port, and the request
+    /// target (path and query) sent as is. No user or password in it (secrets never go in
+    /// config) and no fragment (it would never be sent).
+    public struct WebhookURL: Sendable, Hashable {
+        public var isTLS: Bool
+        /// A name or address to connect to; an IPv6 address without its brackets.
+        public var host: String
+        public var port: Int
+        /// The path and query, `/` when the URL has none.
+        public var target: String
+
+        /// The `Host` header: the port only when it is not the scheme's own.
+        public var hostHeader: String {
+            let name = host.contains(":") ? "[\(host)]" : host
+            return port == (isTLS ? 443 : 80) ? name : "\(name):\(port)"
+        }
+
+        /// `http://host:port`, for logs: the path and query may hold a token, and are left out.
+        public var origin: String {
+            let name = host.contains(":") ? "[\(host)]" : host
+            return "\(isTLS ? "https" : "http")://\(name):\(port)"
+        }
+
+        public init(parsing text: String) throws(SinkConfig.ValueError) {
+            let lower = text.lowercased()
+            let rest: Substring
+            if lower.hasPrefix("http://") {
+                isTLS = false
+                rest = text.dropFirst(7)
+            } else if lower.hasPrefix("https://") {
+                isTLS = true
+                rest = text.dropFirst(8)
+            } else {
+                throw ValueError("'\(text)' is not an http:// or https:// URL")
+            }
+            guard text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
+                throw ValueError("'\(text)' has spaces, control or non-ASCII characters; percent-encode them")
+            }
+            guard !rest.contains("#") else {
+                throw ValueError("'\(text)' has a fragment (#…), which is never sent; remove it")
+            }
+            let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+            let authority = rest[..<authorityEnd]
+            let target = rest[authorityEnd...]
+            self.target = target.isEmpty ? "/" : target.hasPrefix("?") ? "/" + target : String(target)
+            guard !authority.contains("@") else {
+                throw ValueError(
+                    "'\(text)' holds a user name or password; secrets never go in config (use secret_file to sign)")
+            }
+            var portText: Substring?
+            if authority.hasPrefix("[") {
+                guard let close = authority.firstIndex(of: "]") else {
+                    throw ValueError("'\(text)' has an IPv6 address without its closing ']'")
+                }
+                host = String(authority[authority.index(after: authority.startIndex)..<close])
+                let after = authority[authority.index(after: close)...]
+                if !after.isEmpty {
+                    guard after.hasPrefix(":") else { throw ValueError("'\(text)' has something after ']'") }
+                    portText = after.dropFirst()
+                }
+            } else if let colon = authority.lastIndex(of: ":") {
+                host = String(authority[..<colon])
+                portText = authority[authority.index(after: colon)...]
+            } else {
+                host = String(authority)
+            }
+            guard !host.isEmpty else { throw ValueError("'\(text)' has no host") }
+            let hostCharacters = host.unicodeScalars.allSatisfy {
+                ($0.properties.isASCIIHexDigit || $0.properties.isAlphabetic || $0 == "-" || $0 == "." || $0 == ":")
+            }
+            guard hostCharacters && !host.contains("..") else {
+                throw ValueError("'\(host)' is not a host name or address")
+            }
+            if let portText {
+                guard let port = Int(portText), (1...65535).contains(port), portText.allSatisfy(\.isNumber) else {
+                    throw ValueError("the port in '\(text)' must be a number from 1 to 65535")
+                }
+                self.port = port
+            } else {
+                port = isTLS ? 443 : 80
+            }
+        }
+    }
+
+    /// A sink option's value that cannot be used, and why.
+    public struct ValueError: Error, Sendable, Hashable, CustomStringConvertible {
+        public var message: String
+        init(_ message: String) { self.message = message }
+        public var description: String { message }
     }
 }

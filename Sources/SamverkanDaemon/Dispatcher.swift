@@ -168,10 +168,22 @@ enum SinkFactory {
             } catch {
                 throw SinkSetupError(message: error.message)
             }
+        case "webhook":
+            do {
+                return try WebhookSink(name: config.name, options: config.options)
+            } catch {
+                throw SinkSetupError(message: error.message)
+            }
+        case "command":
+            do {
+                return try CommandSink(name: config.name, options: config.options, listOptions: config.listOptions)
+            } catch {
+                throw SinkSetupError(message: error.message)
+            }
         default:
             throw SinkSetupError(
                 message:
-                    "sink '\(config.name)': type \(config.type) is not available in this version (available: file, email)"
+                    "sink '\(config.name)': type \(config.type) is not available in this version (available: file, email, webhook, command)"
             )
         }
     }

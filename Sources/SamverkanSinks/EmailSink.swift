@@ -33,10 +33,7 @@ public struct EmailSink: NoticeSink {
     }
 
     /// A sink option that cannot be used, with what to write instead.
-    public struct OptionError: Error, Sendable, Hashable, CustomStringConvertible {
-        public var message: String
-        public var description: String { message }
-    }
+    public typealias OptionError = SinkOptionError
 
     public let name: String
     public var type: String { "email" }
@@ -185,28 +182,15 @@ public struct EmailSink: NoticeSink {
         return config
     }
 
-    /// An absolute path as it is; a bare name is a systemd credential (`LoadCredential=NAME:…`
-    /// in the unit), found in `$CREDENTIALS_DIRECTORY`.
+    /// An absolute path as it is; a bare name is a systemd credential (`SecretFile`).
     private static func passwordPath(
         _ value: String, environment: [String: String], _ fail: (String) -> OptionError
     ) throws(OptionError) -> String {
-        let path: String
-        if value.hasPrefix("/") {
-            path = value
-        } else if !value.contains("/") && !value.isEmpty && value != "." && value != ".." {
-            guard let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty else {
-                throw fail(
-                    "password_file '\(value)' is a credential name, but CREDENTIALS_DIRECTORY is not set; add "
-                        + "LoadCredential=\(value):/path/to/file to the unit, or give an absolute path")
-            }
-            path = directory + "/" + value
-        } else {
-            throw fail("password_file must be an absolute path or a systemd credential name, found '\(value)'")
+        do {
+            return try SecretFile.path(value, key: "password_file", environment: environment)
+        } catch {
+            throw fail(error.message)
         }
-        guard access(path, R_OK) == 0 else {
-            throw fail("cannot read password_file \(path): \(String(cString: strerror(errno)))")
-        }
-        return path
     }
 
     /// This machine's host name, for the Message-ID and EHLO.
@@ -294,8 +278,16 @@ public struct EmailSink: NoticeSink {
         if outcome.timedOut {
             throw SinkError(.transient, names.scrub("\(path) did not finish within \(sendmailTimeout) and was stopped"))
         }
-        guard let status = outcome.exitStatus else {
-            throw SinkError(.transient, names.scrub("\(path) was killed by signal \(outcome.signal ?? 0)\(said)"))
+        let status: Int32
+        switch outcome.termination {
+        case .exited(let code):
+            status = code
+        case .signalled(let signal):
+            throw SinkError(.transient, names.scrub("\(path) was killed by signal \(signal)\(said)"))
+        case .unknown(let error):
+            throw SinkError(
+                .transient,
+                names.scrub("\(path) ended, but how is not known (\(String(cString: strerror(error))))\(said)"))
         }
         switch status {
         case 0:

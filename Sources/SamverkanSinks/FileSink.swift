@@ -40,12 +40,7 @@ public struct FileSink: NoticeSink {
         let content: [UInt8]
         switch format {
         case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            guard let data = try? encoder.encode(notice) else {
-                throw SinkError(.permanent, "cannot encode notice \(notice.id) as JSON")
-            }
-            content = Array(data) + [0x0A]
+            content = try notice.jsonBytes()
         case .txt:
             content = Array("Ämne: \(notice.subject)\n\n\(notice.body)".utf8)
         case .eml:

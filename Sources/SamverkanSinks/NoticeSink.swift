@@ -90,3 +90,19 @@ public struct SinkError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "\(code): \(message)" }
 }
+
+/// A sink's options that cannot be used, with what to write instead: found when the config is
+/// loaded, so a mistake shows at start or reload and not at the first delivery.
+public struct SinkOptionError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var message: String
+
+    public init(message: String) {
+        self.message = message
+    }
+
+    init(_ message: String) {
+        self.message = message
+    }
+
+    public var description: String { message }
+}

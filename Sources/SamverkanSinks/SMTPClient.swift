@@ -195,39 +195,25 @@ public struct SMTPClient: Sendable {
         }
     }
 
-    /// The password file's bytes without the trailing line break: read at each delivery, at
-    /// most 4 KiB. Unreadable is transient (a credential being replaced); empty is permanent.
+    /// The password file's bytes without the trailing line break (`SecretFile`), read at each
+    /// delivery. Unreadable is transient (a credential being replaced); empty is permanent.
     private func readPassword() throws(SMTPError) -> [UInt8]? {
         guard configuration.username != nil else { return nil }
         guard let path = configuration.passwordFile else {
             throw SMTPError(.configuration, "a username is set but no password_file", isTransient: false)
         }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw SMTPError(
-                .configuration, "cannot read the password file \(path): \(String(cString: strerror(errno)))",
-                isTransient: true)
-        }
-        defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: 4096)
-        var count = 0
-        while count < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress.map { $0 + count }, $0.count - count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else {
-                throw SMTPError(
-                    .configuration, "cannot read the password file \(path): \(String(cString: strerror(errno)))",
-                    isTransient: true)
-            }
-            if n == 0 { break }
-            count += n
-        }
-        bytes.removeSubrange(count...)
-        while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
-        guard !bytes.isEmpty else {
+        switch SecretFile.read(path) {
+        case .success(let bytes):
+            return bytes
+        case .failure(.unreadable(let reason)):
+            throw SMTPError(.configuration, "cannot read the password file \(path): \(reason)", isTransient: true)
+        case .failure(.empty):
             throw SMTPError(.configuration, "the password file \(path) is empty", isTransient: false)
+        case .failure(.tooLarge):
+            throw SMTPError(
+                .configuration, "the password file \(path) holds more than \(SecretFile.limit) bytes",
+                isTransient: false)
         }
-        return bytes
     }
 
     private func makeTLSContext() throws(SMTPError) -> NIOSSLContext? {

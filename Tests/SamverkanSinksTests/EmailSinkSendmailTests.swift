@@ -21,16 +21,8 @@ struct EmailSinkSendmailTests {
         try await script("exec \(MailTest.msmtp) --host=127.0.0.1 --port=\(port) --auth=off --tls=off \"$@\"")
     }
 
-    /// An executable script. `install` writes it in a process of its own: a program started
-    /// meanwhile by another test cannot inherit a descriptor open for writing on it, which
-    /// would make running it fail with ETXTBSY.
     func script(_ body: String) async throws -> String {
-        let directory = try MailTest.scratch("script")
-        try MailTest.write("#!/bin/sh\n" + body + "\n", to: directory + "/source")
-        let (status, output) = try await MailTest.run(
-            "/usr/bin/install", ["-m", "755", directory + "/source", directory + "/sendmail"])
-        guard status == 0 else { throw TestFailure("install: \(output)") }
-        return directory + "/sendmail"
+        try await MailTest.script(body, named: "sendmail")
     }
 
     func sink(path: String, timeout: Duration = .seconds(30), trace: TraceLog = TraceLog()) throws -> EmailSink {

@@ -52,6 +52,18 @@ enum MailTest {
         try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
     }
 
+    /// An executable `/bin/sh` script in a scratch directory of its own. `install` writes it in
+    /// a process of its own: a program started meanwhile by another test cannot inherit a
+    /// descriptor open for writing on it, which would make running it fail with ETXTBSY.
+    static func script(_ body: String, named name: String) async throws -> String {
+        let directory = try scratch("script")
+        try write("#!/bin/sh\n" + body + "\n", to: directory + "/source")
+        let (status, output) = try await run(
+            "/usr/bin/install", ["-m", "755", directory + "/source", directory + "/" + name])
+        guard status == 0 else { throw TestFailure("install: \(output)") }
+        return directory + "/" + name
+    }
+
     /// Runs a program to its end and returns its exit status and output (stdout and stderr).
     static func run(_ path: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
         let process = Process()
@@ -122,70 +134,22 @@ struct ServerEvent: Decodable {
 
 /// `Servers/smtp_server.py` on 127.0.0.1, started for one test.
 final class TestSMTPServer: Sendable {
-    let directory: String
-    let port: Int
-    private let process: Process
-    private let exits: AsyncStream<Void>
-    private let stopped = Mutex(false)
+    private let server: TestServerProcess
+    var directory: String { server.directory }
+    var port: Int { server.port }
 
-    private init(directory: String, port: Int, process: Process, exits: AsyncStream<Void>) {
-        self.directory = directory
-        self.port = port
-        self.process = process
-        self.exits = exits
+    private init(server: TestServerProcess) {
+        self.server = server
     }
 
     /// Starts the server and waits for it to print its port: an event with a deadline.
     static func start(_ name: String, _ arguments: [String] = []) async throws -> TestSMTPServer {
-        let directory = try MailTest.scratch(name)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: MailTest.python)
-        process.arguments = [MailTest.servers + "/smtp_server.py", directory] + arguments
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        _ = FileManager.default.createFile(atPath: directory + "/server.log", contents: nil)
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/server.log"))
-        let (exits, exited) = AsyncStream<Void>.makeStream()
-        process.terminationHandler = { _ in exited.finish() }
-        try process.run()
-        let fd = stdout.fileHandleForReading.fileDescriptor
-        let line = await withCheckedContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(returning: readLine(fd, timeoutMilliseconds: 15_000)) }
-        }
-        guard let line, let port = Int(line) else {
-            process.terminate()
-            let log = (try? String(contentsOfFile: directory + "/server.log", encoding: .utf8)) ?? ""
-            throw TestFailure("smtp_server.py did not start: \(log)")
-        }
-        return TestSMTPServer(directory: directory, port: port, process: process, exits: exits)
+        TestSMTPServer(server: try await TestServerProcess.start("smtp_server.py", name: name, arguments: arguments))
     }
 
     /// SIGTERM, then its exit status once it has exited; SIGKILL if it has not within 10 s.
     @discardableResult
-    func stop() async -> Int32 {
-        let first = stopped.withLock { was in
-            defer { was = true }
-            return !was
-        }
-        if first { process.terminate() }
-        let pid = process.processIdentifier
-        let exits = self.exits
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for await _ in exits {}
-                return true
-            }
-            group.addTask {
-                guard (try? await Task.sleep(for: .seconds(10))) != nil else { return false }
-                kill(pid, SIGKILL)
-                return false
-            }
-            for await exited in group where exited {
-                group.cancelAll()
-            }
-        }
-        return process.terminationStatus
-    }
+    func stop() async -> Int32 { await server.stop() }
 
     func events() throws -> [ServerEvent] {
         guard let text = try? String(contentsOfFile: directory + "/events.jsonl", encoding: .utf8) else { return [] }
@@ -196,29 +160,6 @@ final class TestSMTPServer: Sendable {
     func messages() async throws -> [ParsedMail] {
         let files = try events().filter { $0.event == "message" }.compactMap(\.file)
         return files.isEmpty ? [] : try await MailTest.parse(files)
-    }
-
-    deinit {
-        if process.isRunning { process.terminate() }
-    }
-}
-
-/// One line from a file descriptor, waiting at most `timeoutMilliseconds` (poll(2), no sleep).
-private func readLine(_ fd: Int32, timeoutMilliseconds: Int32) -> String? {
-    var bytes: [UInt8] = []
-    let deadline = ContinuousClock.now + .milliseconds(Int(timeoutMilliseconds))
-    while true {
-        let left = deadline - ContinuousClock.now
-        let milliseconds = Int32(
-            max(0, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
-        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        let ready = poll(&entry, 1, milliseconds)
-        if ready < 0 && errno == EINTR { continue }
-        guard ready > 0 else { return nil }
-        var byte: UInt8 = 0
-        guard read(fd, &byte, 1) == 1 else { return nil }
-        if byte == 0x0A { return String(decoding: bytes, as: UTF8.self) }
-        bytes.append(byte)
     }
 }
 
