@@ -401,6 +401,7 @@ struct EmailSinkSMTPTests {
         }
         #expect(error.code == .transient)
         #expect(error.message.contains("did not answer within"))
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Far below "forever", with room for a loaded machine.
+        #expect(ContinuousClock.now - started < .seconds(10))
     }
 }
