@@ -254,3 +254,45 @@ public struct ErrorView: Codable, Sendable {
 public enum SamverkanVersion {
     public static let current = "0.1.0"
 }
+
+/// A case: a window opened by an event (a SMADIT handover), under a neutral reference.
+/// `POST /v1/cases`, `POST /v1/cases/{reference}/close`, `GET /v1/cases`.
+public struct CaseView: Codable, Sendable, Hashable {
+    public var reference: String
+    public var agreement: String
+    public var window: String
+    public var openedAt: String
+    /// `open` or `closed`.
+    public var state: String
+    public var closedAt: String?
+    /// `contacted`, `unreachable` or `declined` once closed.
+    public var outcome: String?
+    /// When the window's target passes (the breach time).
+    public var due: String
+    /// Seconds left until `due` while open (negative: breached and still open); absent once closed.
+    public var secondsLeft: Int?
+    public var deadline: DeadlineView
+
+    public init(
+        reference: String, agreement: String, window: String, openedAt: String, state: String, closedAt: String?,
+        outcome: String?, due: String, secondsLeft: Int?, deadline: DeadlineView
+    ) {
+        self.reference = reference
+        self.agreement = agreement
+        self.window = window
+        self.openedAt = openedAt
+        self.state = state
+        self.closedAt = closedAt
+        self.outcome = outcome
+        self.due = due
+        self.secondsLeft = secondsLeft
+        self.deadline = deadline
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case reference, agreement, window, state, outcome, due, deadline
+        case openedAt = "opened_at"
+        case closedAt = "closed_at"
+        case secondsLeft = "seconds_left"
+    }
+}

@@ -191,9 +191,12 @@ public struct Planner: Sendable {
                     recipients: escalationRecipients,
                     explanation: "escalation \(Self.hoursText(offset)) after the window opened"))
         }
+        // The breach concerns everyone: the receiving unit, its deputy and those escalated to.
+        var breachRecipients = window.notify
+        for role in escalationRecipients where !breachRecipients.contains(role) { breachRecipients.append(role) }
         notices.append(
             PlannedNotice(
-                id: "\(deadlineID)/breach", slot: "breach", at: due, recipients: escalationRecipients,
+                id: "\(deadlineID)/breach", slot: "breach", at: due, recipients: breachRecipients,
                 explanation: "the target of \(Self.hoursText(window.durationSeconds)) passed with no outcome"))
         notices.sort { ($0.at, $0.id) < ($1.at, $1.id) }
         return Deadline(

@@ -19,12 +19,16 @@ struct ControlRoutes: ControlHandler {
     func handle(_ request: ControlRequest) async -> ControlResponse {
         do {
             return try await route(request)
-        } catch {
+        } catch let error as StoreError {
             return Self.response(for: error)
+        } catch let error as ClientError {
+            return .error(status: error.status, code: error.code, message: error.message)
+        } catch {
+            return .error(status: 500, code: "internal", message: "\(error)")
         }
     }
 
-    private func route(_ request: ControlRequest) async throws(StoreError) -> ControlResponse {
+    private func route(_ request: ControlRequest) async throws -> ControlResponse {
         let segments = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         switch (request.method, segments.first == "v1" ? Array(segments.dropFirst()) : segments) {
         case ("GET", ["status"]):
@@ -61,12 +65,7 @@ struct ControlRoutes: ControlHandler {
         case ("POST", let path) where path.count >= 3 && path[0] == "deadlines" && path.last == "complete":
             if let refusal = await refuseWrite(request) { return refusal }
             let id = path.dropFirst().dropLast().joined(separator: "/")
-            let body: CompleteRequest
-            do {
-                body = try Self.decode(CompleteRequest.self, request.body, allowed: ["note", "role"])
-            } catch let bodyError {
-                return error(400, "bad_request", bodyError.message)
-            }
+            let body = try Self.decode(CompleteRequest.self, request.body, allowed: ["note", "role"])
             let result = try await runtime.complete(id: id, role: body.role, note: body.note, by: requester(request))
             await audit(
                 request, action: "complete", target: id, detail: body.role.map { "role \($0)" })
@@ -82,6 +81,42 @@ struct ControlRoutes: ControlHandler {
                 return error(404, "not_found", "no deadline with id '\(id)'; `samverkanctl upcoming` lists the ids")
             }
             return json(view)
+        case ("POST", ["cases"]):
+            if let refusal = await refuseWrite(request) { return refusal }
+            let body = try Self.decode(
+                CaseOpenRequest.self, request.body, allowed: ["agreement", "window", "reference", "opened_at"])
+            var openedAt: Date?
+            if let text = body.openedAt {
+                guard let instant = Zone.parseRFC3339(text) else {
+                    return error(
+                        400, "bad_request", "opened_at must be an RFC 3339 time such as 2026-11-27T14:05:00+01:00")
+                }
+                openedAt = instant
+            }
+            let (view, created) = try await runtime.openCase(
+                agreement: body.agreement, window: body.window, reference: body.reference, openedAt: openedAt,
+                by: requester(request))
+            await audit(
+                request, action: "case-open", target: view.reference,
+                detail: "\(body.agreement)/\(body.window)\(created ? "" : " (already open)")")
+            return ControlResponse(status: created ? 201 : 200, body: ControlResponse.json(view))
+        case ("POST", let path) where path.count == 3 && path[0] == "cases" && path[2] == "close":
+            if let refusal = await refuseWrite(request) { return refusal }
+            let body = try Self.decode(CaseCloseRequest.self, request.body, allowed: ["outcome"])
+            let view = try await runtime.closeCase(reference: path[1], outcome: body.outcome, by: requester(request))
+            await audit(request, action: "case-close", target: path[1], detail: body.outcome)
+            return json(view)
+        case ("GET", ["cases"]):
+            let state = request.query["state"] ?? ""
+            let recentDays: Int?
+            switch state {
+            case "": recentDays = 7
+            case "open": recentDays = nil
+            case "all": recentDays = 36_500
+            default:
+                return error(400, "bad_state", "state must be open or all, not '\(state)'")
+            }
+            return json(try await runtime.cases(recentDays: recentDays))
         case ("POST", ["reload"]):
             if let refusal = await refuseWrite(request) { return refusal }
             await audit(request, action: "reload", target: nil, detail: nil)
@@ -101,7 +136,7 @@ struct ControlRoutes: ControlHandler {
             logger.warning("fault injection: wedging the scheduler loop")
             await runtime.scheduler.wedge()
             return json(["wedged": true])
-        case (_, ["status"]), (_, ["deadlines"]), (_, ["reload"]), (_, ["backup"]):
+        case (_, ["status"]), (_, ["deadlines"]), (_, ["reload"]), (_, ["backup"]), (_, ["cases"]):
             return error(405, "method_not_allowed", "\(request.method) is not allowed on \(request.path)")
         default:
             return error(404, "not_found", "no route \(request.method) \(request.path)")
@@ -114,34 +149,56 @@ struct ControlRoutes: ControlHandler {
         var role: String?
     }
 
-    struct BodyError: Error {
-        var message: String
+    struct CaseOpenRequest: Decodable {
+        var agreement: String
+        var window: String
+        var reference: String?
+        var openedAt: String?
+
+        enum CodingKeys: String, CodingKey {
+            case agreement, window, reference
+            case openedAt = "opened_at"
+        }
+    }
+
+    struct CaseCloseRequest: Decodable {
+        var outcome: String
     }
 
     /// Decodes a JSON object body; an empty body is `{}`. Unknown keys are refused, so a typo
     /// (`"roll"`) is not silently ignored.
-    static func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8], allowed: Set<String>) throws(BodyError) -> T {
+    static func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8], allowed: Set<String>) throws(ClientError) -> T {
         let data = body.isEmpty ? Data("{}".utf8) : Data(body)
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: data)
         } catch {
-            throw BodyError(message: "the body is not valid JSON")
+            throw ClientError(status: 400, code: "bad_request", message: "the body is not valid JSON")
         }
         guard let dictionary = object as? [String: Any] else {
-            throw BodyError(message: "the body must be a JSON object")
+            throw ClientError(status: 400, code: "bad_request", message: "the body must be a JSON object")
         }
         if let unknown = dictionary.keys.sorted().first(where: { !allowed.contains($0) }) {
-            throw BodyError(
+            throw ClientError(
+                status: 400, code: "bad_request",
                 message: "unknown key '\(unknown)' in the body; allowed: \(allowed.sorted().joined(separator: ", "))")
         }
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch DecodingError.typeMismatch(let expected, let context) {
             let key = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw BodyError(message: "'\(key)' must be a \(expected == String.self ? "string" : "\(expected)")")
+            throw ClientError(
+                status: 400, code: "bad_request",
+                message: "'\(key)' must be a \(expected == String.self ? "string" : "\(expected)")")
+        } catch DecodingError.keyNotFound(let key, _) {
+            throw ClientError(status: 400, code: "bad_request", message: "'\(key.stringValue)' is required")
+        } catch DecodingError.valueNotFound(_, let context) {
+            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw ClientError(status: 400, code: "bad_request", message: "'\(key)' must not be null")
         } catch {
-            throw BodyError(message: "the body does not have the expected shape: \(dictionary.keys.sorted())")
+            throw ClientError(
+                status: 400, code: "bad_request",
+                message: "the body does not have the expected shape (keys: \(dictionary.keys.sorted()))")
         }
     }
 

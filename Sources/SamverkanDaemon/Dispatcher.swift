@@ -69,7 +69,9 @@ struct Dispatcher: Sendable {
             missing: notice.slot == "summary" || notice.slot == "overdue"
                 ? (obligation?.collectFrom ?? []).filter { !answered.contains($0) } : [],
             questions: obligation?.questions ?? [],
-            quote: obligation?.quote)
+            quote: obligation?.quote,
+            caseReference: claim.deadline.origin == .case
+                ? claim.deadline.id.split(separator: "/").last.map(String.init) : nil)
         let text = renderer.render(deadline: deadline, agreement: agreement, situation: situation)
         let outgoing = OutgoingNotice(
             id: notice.id, slot: notice.slot, at: zone.rfc3339(notice.at), late: late, agreement: deadline.agreement,
@@ -88,6 +90,14 @@ struct Dispatcher: Sendable {
             "samverkan_attempt": "\(notice.attempts)",
         ]
         if late { metadata["samverkan_late"] = "1" }
+        if notice.slot == "breach" {
+            // A deviation: the window's target passed and the case is still open.
+            var deviation = metadata
+            deviation["message_id"] = "\(JournalEvent.caseBreach.rawValue)"
+            logger.error(
+                "deviation: case \(situation.caseReference ?? deadline.id) passed its target \(zone.rfc3339(deadline.due)) with no outcome; it stays open until closed",
+                metadata: deviation)
+        }
         guard let route = route(agreement: deadline.agreement, kind: deadline.kind, slot: notice.slot) else {
             metadata["message_id"] = "\(JournalEvent.noticeSent.rawValue)"
             metadata["samverkan_sink"] = "journal"

@@ -95,6 +95,9 @@ public protocol DeadlineStore: Sendable {
     /// Closing again with the same outcome changes nothing; with another it is a `conflict`.
     func closeCase(reference: String, outcome: String, by: Requester, at: Date) async throws(StoreError) -> CaseRecord
 
+    /// One case by its reference, open or closed, or nil.
+    func caseRecord(reference: String) async throws(StoreError) -> CaseRecord?
+
     /// Open cases, oldest first, and those closed at or after `closedSince`.
     func cases(closedSince: Date?) async throws(StoreError) -> [CaseRecord]
 

@@ -66,6 +66,10 @@ extension SQLiteStore {
         }
     }
 
+    public func caseRecord(reference: String) async throws(StoreError) -> CaseRecord? {
+        try await read("read case \(reference)") { db in try Self.caseRecord(reference, db) }
+    }
+
     public func cases(closedSince: Date?) async throws(StoreError) -> [CaseRecord] {
         try await read("list cases") { db in
             try Row.fetchAll(

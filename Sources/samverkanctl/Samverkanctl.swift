@@ -98,7 +98,8 @@ struct Samverkanctl: ParsableCommand {
         abstract: "Ask samverkand what is due, and tell it what is done.",
         version: SamverkanVersion.current,
         subcommands: [
-            Status.self, Upcoming.self, Show.self, Done.self, Reload.self, Calendar.self, Backup.self,
+            Status.self, Upcoming.self, Show.self, Done.self, CaseCommand.self, Cases.self, Reload.self,
+            Calendar.self, Backup.self,
             CheckConfig.self, Plan.self,
         ])
 
@@ -115,7 +116,9 @@ struct Samverkanctl: ParsableCommand {
             }
         }
         if !leading.isEmpty, !arguments.isEmpty {
-            arguments.insert(contentsOf: leading, at: 1)
+            // After the subcommand, and after `open`/`close` of `case`.
+            let depth = arguments.first == "case" && arguments.count > 1 ? 2 : 1
+            arguments.insert(contentsOf: leading, at: depth)
         } else {
             arguments = leading + arguments
         }
