@@ -22,12 +22,23 @@ public struct SinkConfig: Sendable, Hashable {
     public var type: String
     public var options: [String: String]
     public var listOptions: [String: [String]]
+    /// `retry: {initial: 30s, max: 1h}`: the first retry's delay and the longest one.
+    public var retryInitial: Duration
+    public var retryMax: Duration
 
-    public init(name: String, type: String, options: [String: String] = [:], listOptions: [String: [String]] = [:]) {
+    public static let defaultRetryInitial = Duration.seconds(30)
+    public static let defaultRetryMax = Duration.seconds(3600)
+
+    public init(
+        name: String, type: String, options: [String: String] = [:], listOptions: [String: [String]] = [:],
+        retryInitial: Duration = SinkConfig.defaultRetryInitial, retryMax: Duration = SinkConfig.defaultRetryMax
+    ) {
         self.name = name
         self.type = type
         self.options = options
         self.listOptions = listOptions
+        self.retryInitial = retryInitial
+        self.retryMax = retryMax
     }
 }
 

@@ -106,7 +106,7 @@ struct SettingsReader {
                 continue
             }
             if entry.key == "retry" {
-                _ = entry.value.mapping(&log, what: "retry of sink '\(name)'", allowed: ["initial", "max"])
+                readRetry(entry.value, into: &sink, &log)
                 continue
             }
             guard typeKeys.contains(entry.key) else {
@@ -137,6 +137,30 @@ struct SettingsReader {
         }
         checkWebhookAndCommand(sink, map, &log)
         return sink
+    }
+
+    /// `retry: {initial: 30s, max: 1h}`: durations like a time limit, up to a day, initial ≤ max.
+    private func readRetry(_ value: YAMLValue, into sink: inout SinkConfig, _ log: inout DiagnosticLog) {
+        guard let retry = value.mapping(&log, what: "retry of sink '\(sink.name)'", allowed: ["initial", "max"]) else {
+            return
+        }
+        for key in ["initial", "max"] {
+            guard let node = retry[key], let text = node.string(&log, what: "retry \(key) of sink '\(sink.name)'")
+            else { continue }
+            guard let duration = SinkConfig.timeLimit(text, atMost: .seconds(86_400)) else {
+                log.error(
+                    file, node.position,
+                    "retry \(key) of sink '\(sink.name)' must be a whole number and ms, s, m or h (30s, 5m, 1h), more than 0 and at most 24h, found '\(text)'"
+                )
+                continue
+            }
+            if key == "initial" { sink.retryInitial = duration } else { sink.retryMax = duration }
+        }
+        if sink.retryInitial > sink.retryMax {
+            log.error(
+                file, value.position,
+                "retry of sink '\(sink.name)': initial must not be longer than max")
+        }
     }
 
     /// The values of the webhook and command sinks' keys (`design.md`, sink keys).
@@ -241,12 +265,13 @@ extension SinkConfig {
 
     /// A sink's time limit (`timeout: 10s`): a whole number and `ms`, `s`, `m` or `h`, more
     /// than zero and at most an hour (a delivery holds up the notices after it).
-    public static func timeLimit(_ text: String) -> Duration? {
+    public static func timeLimit(_ text: String, atMost limit: Duration = .seconds(3600)) -> Duration? {
         let units: [(suffix: String, milliseconds: Int)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
+        let limitMilliseconds = Int(limit.components.seconds) * 1000
         for unit in units where text.hasSuffix(unit.suffix) {
             let digits = text.dropLast(unit.suffix.count)
             guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
-                let number = Int(digits), number > 0, number <= 3_600_000 / unit.milliseconds
+                let number = Int(digits), number > 0, number <= limitMilliseconds / unit.milliseconds
             else { return nil }
             return .milliseconds(number * unit.milliseconds)
         }

@@ -296,3 +296,45 @@ public struct CaseView: Codable, Sendable, Hashable {
         case secondsLeft = "seconds_left"
     }
 }
+
+/// `GET /v1/notices?state=dead` (`samverkanctl undelivered`): a dead letter.
+public struct UndeliveredView: Codable, Sendable, Hashable {
+    public var notice: NoticeView
+    public var deadline: DeadlineView
+    public var attempts: Int
+    public var lastSink: String?
+    public var lastError: String?
+    public var lastAttemptAt: String?
+
+    public init(
+        notice: NoticeView, deadline: DeadlineView, attempts: Int, lastSink: String?, lastError: String?,
+        lastAttemptAt: String?
+    ) {
+        self.notice = notice
+        self.deadline = deadline
+        self.attempts = attempts
+        self.lastSink = lastSink
+        self.lastError = lastError
+        self.lastAttemptAt = lastAttemptAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case notice, deadline, attempts
+        case lastSink = "last_sink"
+        case lastError = "last_error"
+        case lastAttemptAt = "last_attempt_at"
+    }
+}
+
+/// `POST /v1/notices/{id}/retry`: `sent`, or `dead` again with the attempts' errors.
+public struct RetryResultView: Codable, Sendable, Hashable {
+    public var id: String
+    public var state: String
+    public var attempts: [DeliveryView]
+
+    public init(id: String, state: String, attempts: [DeliveryView]) {
+        self.id = id
+        self.state = state
+        self.attempts = attempts
+    }
+}

@@ -117,6 +117,18 @@ struct ControlRoutes: ControlHandler {
                 return error(400, "bad_state", "state must be open or all, not '\(state)'")
             }
             return json(try await runtime.cases(recentDays: recentDays))
+        case ("GET", ["notices"]):
+            let state = request.query["state"] ?? "dead"
+            guard state == "dead" else {
+                return error(400, "bad_state", "state must be dead (the undelivered notices), not '\(state)'")
+            }
+            return json(try await runtime.undelivered())
+        case ("POST", let path) where path.count >= 3 && path[0] == "notices" && path.last == "retry":
+            if let refusal = await refuseWrite(request) { return refusal }
+            let id = path.dropFirst().dropLast().joined(separator: "/")
+            let result = try await runtime.retry(noticeID: id)
+            await audit(request, action: "retry", target: id, detail: result.state)
+            return json(result)
         case ("POST", ["reload"]):
             if let refusal = await refuseWrite(request) { return refusal }
             await audit(request, action: "reload", target: nil, detail: nil)
@@ -136,7 +148,8 @@ struct ControlRoutes: ControlHandler {
             logger.warning("fault injection: wedging the scheduler loop")
             await runtime.scheduler.wedge()
             return json(["wedged": true])
-        case (_, ["status"]), (_, ["deadlines"]), (_, ["reload"]), (_, ["backup"]), (_, ["cases"]):
+        case (_, ["status"]), (_, ["deadlines"]), (_, ["reload"]), (_, ["backup"]), (_, ["cases"]),
+            (_, ["notices"]):
             return error(405, "method_not_allowed", "\(request.method) is not allowed on \(request.path)")
         default:
             return error(404, "not_found", "no route \(request.method) \(request.path)")

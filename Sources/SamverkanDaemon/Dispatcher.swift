@@ -17,6 +17,8 @@ struct Dispatcher: Sendable {
     let renderer: NoticeRenderer
     /// `operator` of the settings: who gets downtime reports.
     let operatorTarget: String?
+    /// Each sink's `retry: {initial, max}`.
+    let retryPolicies: [String: (initial: Duration, max: Duration)]
 
     enum Outcome: Sendable, Equatable {
         case sent(late: Bool)
@@ -46,6 +48,9 @@ struct Dispatcher: Sendable {
         self.zone = config.zone
         self.logger = logger
         self.operatorTarget = config.settings.operator
+        self.retryPolicies = Dictionary(
+            config.settings.sinks.map { ($0.name, (initial: $0.retryInitial, max: $0.retryMax)) },
+            uniquingKeysWith: { first, _ in first })
         self.renderer = NoticeRenderer(
             zone: config.zone, language: config.settings.language, templates: config.templates)
     }
@@ -58,7 +63,13 @@ struct Dispatcher: Sendable {
 
     /// Renders a claimed notice and hands it to every sink of its route. `answered` names the
     /// respondents of a collection round who have answered (for the round's summary).
-    func deliver(_ claim: ClaimedNotice, answered: Set<String> = [], now: Date) async -> Result {
+    ///
+    /// `alreadyDelivered` names the sinks that took it on an earlier attempt. `manual` (a retry
+    /// asked for with `samverkanctl retry`) tries once and goes to the fallback on failure.
+    func deliver(
+        _ claim: ClaimedNotice, answered: Set<String> = [], alreadyDelivered: Set<String> = [], manual: Bool = false,
+        now: Date
+    ) async -> Result {
         let notice = claim.notice
         let deadline = claim.deadline.deadline(notices: [notice.planned])
         let late = notice.late || now.timeIntervalSince(notice.at) > 60
@@ -107,45 +118,118 @@ struct Dispatcher: Sendable {
                 outcome: .sent(late: late),
                 attempts: [DeliveryRecord(noticeID: notice.id, sink: "journal", at: now, outcome: .ok)])
         }
+        // A retry goes only to the sinks that have not taken the notice yet.
+        let pending = route.sinks.filter { !alreadyDelivered.contains($0) }
         var attempts: [DeliveryRecord] = []
-        var failedTransient = false
-        var failedPermanent = false
-        for sinkName in route.sinks {
-            guard let sink = sinks[sinkName] else { continue }
-            metadata["samverkan_sink"] = "\(sinkName)"
-            let started = ContinuousClock.now
-            do {
-                let receipt = try await sink.deliver(outgoing)
-                let elapsed = ContinuousClock.now - started
-                metrics.delivered(
-                    sink: sinkName,
-                    seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-                metadata["message_id"] = "\(JournalEvent.noticeSent.rawValue)"
-                logger.notice("notice \(notice.id) delivered to \(sinkName): \(receipt.detail)", metadata: metadata)
-                attempts.append(DeliveryRecord(noticeID: notice.id, sink: sinkName, at: now, outcome: .ok))
-            } catch {
-                metadata["message_id"] = "\(JournalEvent.noticeFailed.rawValue)"
-                logger.error("notice \(notice.id) not delivered to \(sinkName): \(error)", metadata: metadata)
-                metrics.failed(sink: sinkName)
-                let transient = error.code == .transient
-                if transient { failedTransient = true } else { failedPermanent = true }
-                attempts.append(
-                    DeliveryRecord(
-                        noticeID: notice.id, sink: sinkName, at: now, outcome: transient ? .transient : .permanent,
-                        error: error.message))
+        var transient: [String] = []
+        var permanent: [String] = []
+        for sinkName in pending {
+            switch await attempt(sinkName, outgoing, metadata: metadata, now: now) {
+            case .success(let record): attempts.append(record)
+            case .failure(let failure):
+                attempts.append(failure.record)
+                if failure.record.outcome == .transient {
+                    transient.append(sinkName)
+                } else {
+                    permanent.append(sinkName)
+                }
             }
         }
-        if failedTransient {
-            // Exponential backoff from 30 s to 1 h; the sinks issue adds per-sink budgets.
-            let delay = min(30.0 * pow(2.0, Double(max(notice.attempts - 1, 0))), 3600)
-            return Result(outcome: .retry(at: now.addingTimeInterval(delay)), attempts: attempts)
+        if transient.isEmpty && permanent.isEmpty { return Result(outcome: .sent(late: late), attempts: attempts) }
+
+        // Transient failures are retried with backoff while the budget lasts: a reminder until its
+        // deadline is due (no point after), anything at or after the due time for a day.
+        if permanent.isEmpty, !manual {
+            let budgetEnd = notice.at < claim.deadline.due ? claim.deadline.due : notice.at.addingTimeInterval(86_400)
+            let delay =
+                transient.map { retryDelay(sink: $0, noticeID: notice.id, attempt: notice.attempts) }.max() ?? 30
+            let retryAt = now.addingTimeInterval(delay)
+            if retryAt < budgetEnd {
+                metadata["message_id"] = "\(JournalEvent.noticeFailed.rawValue)"
+                logger.warning(
+                    "notice \(notice.id) will be tried again at \(zone.rfc3339(retryAt)) (attempt \(notice.attempts + 1); retried until \(zone.rfc3339(budgetEnd)))",
+                    metadata: metadata)
+                return Result(outcome: .retry(at: retryAt), attempts: attempts)
+            }
         }
-        if failedPermanent {
-            metadata["message_id"] = "\(JournalEvent.deadLetter.rawValue)"
-            logger.critical("notice \(notice.id) could not be delivered and was given up", metadata: metadata)
-            return Result(outcome: .dead, attempts: attempts)
+
+        // The route's sinks cannot take it (a permanent failure, or the retry budget is spent):
+        // the fallback sink, once; then a dead letter.
+        if let fallback = route.fallback, !alreadyDelivered.contains(fallback), !pending.contains(fallback) {
+            var viaFallback = metadata
+            viaFallback["samverkan_fallback"] = "1"
+            let result = await attempt(fallback, outgoing, metadata: viaFallback, now: now)
+            switch result {
+            case .success(let record):
+                attempts.append(record)
+                logger.warning(
+                    "notice \(notice.id) went to the fallback sink \(fallback): \((transient + permanent).joined(separator: ", ")) could not take it",
+                    metadata: viaFallback)
+                return Result(outcome: .sent(late: late), attempts: attempts)
+            case .failure(let failure):
+                attempts.append(failure.record)
+            }
         }
-        return Result(outcome: .sent(late: late), attempts: attempts)
+        metadata["message_id"] = "\(JournalEvent.deadLetter.rawValue)"
+        metadata["samverkan_sink"] = "\((transient + permanent).joined(separator: ","))"
+        let reasons = attempts.filter { $0.outcome != .ok }.map { "\($0.sink): \($0.error ?? $0.outcome.rawValue)" }
+        logger.critical(
+            "notice \(notice.id) could not be delivered and was given up (a dead letter; `samverkanctl undelivered`, `samverkanctl retry \(notice.id)`): \(reasons.joined(separator: "; "))",
+            metadata: metadata)
+        return Result(outcome: .dead, attempts: attempts)
+    }
+
+    /// One delivery to one sink, logged and counted.
+    private func attempt(_ sinkName: String, _ outgoing: OutgoingNotice, metadata: Logger.Metadata, now: Date) async
+        -> Swift.Result<DeliveryRecord, AttemptFailure>
+    {
+        var metadata = metadata
+        metadata["samverkan_sink"] = "\(sinkName)"
+        guard let sink = sinks[sinkName] else {
+            return .failure(
+                AttemptFailure(
+                    record: DeliveryRecord(
+                        noticeID: outgoing.id, sink: sinkName, at: now, outcome: .permanent,
+                        error: "no sink named \(sinkName)")))
+        }
+        let started = ContinuousClock.now
+        do {
+            let receipt = try await sink.deliver(outgoing)
+            let elapsed = ContinuousClock.now - started
+            metrics.delivered(
+                sink: sinkName,
+                seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            metadata["message_id"] = "\(JournalEvent.noticeSent.rawValue)"
+            logger.notice("notice \(outgoing.id) delivered to \(sinkName): \(receipt.detail)", metadata: metadata)
+            return .success(DeliveryRecord(noticeID: outgoing.id, sink: sinkName, at: now, outcome: .ok))
+        } catch {
+            metadata["message_id"] = "\(JournalEvent.noticeFailed.rawValue)"
+            logger.error("notice \(outgoing.id) not delivered to \(sinkName): \(error)", metadata: metadata)
+            metrics.failed(sink: sinkName)
+            return .failure(
+                AttemptFailure(
+                    record: DeliveryRecord(
+                        noticeID: outgoing.id, sink: sinkName, at: now,
+                        outcome: error.code == .transient ? .transient : .permanent, error: error.message)))
+        }
+    }
+
+    struct AttemptFailure: Error {
+        var record: DeliveryRecord
+    }
+
+    /// Exponential backoff with jitter: `initial × 2^(attempt − 1)`, at most `max`, then 75–100 %
+    /// of that. The jitter comes from the notice id and attempt, so it spreads notices that failed
+    /// together yet is the same on every run.
+    func retryDelay(sink: String, noticeID: String, attempt: Int) -> TimeInterval {
+        let (initial, maximum) = retryPolicies[sink] ?? (SinkConfig.defaultRetryInitial, SinkConfig.defaultRetryMax)
+        let seconds = { (d: Duration) in Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+        let base = min(seconds(initial) * pow(2, Double(max(attempt - 1, 0))), seconds(maximum))
+        var hash = StableHash()
+        hash.add(noticeID, terminator: 0)
+        hash.add(bits: UInt64(max(attempt, 0)))
+        let fraction = Double(hash.value % 10_000) / 10_000
+        return base * (0.75 + 0.25 * fraction)
     }
 }
 

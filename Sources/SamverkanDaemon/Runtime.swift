@@ -340,6 +340,46 @@ actor Runtime {
         return result
     }
 
+    /// Dead letters, oldest first, each with its last failed attempt.
+    func undelivered() async throws -> [UndeliveredView] {
+        let zone = config.zone
+        let now = clock.now()
+        var views: [UndeliveredView] = []
+        for claim in try await store.undelivered() {
+            let last = try await store.deliveries(noticeID: claim.notice.id).last { $0.outcome != .ok }
+            views.append(
+                UndeliveredView(
+                    notice: NoticeView(
+                        id: claim.notice.id, slot: claim.notice.slot, at: zone.rfc3339(claim.notice.at),
+                        state: claim.notice.state.rawValue),
+                    deadline: claim.deadline.view(zone: zone, notices: [claim.notice], now: now),
+                    attempts: claim.notice.attempts, lastSink: last?.sink, lastError: last?.error,
+                    lastAttemptAt: last.map { zone.rfc3339($0.at) }))
+        }
+        return views
+    }
+
+    /// `samverkanctl retry ID`: one delivery now, to the sinks that have not taken it (then the
+    /// fallback); answers with what happened.
+    func retry(noticeID: String) async throws -> RetryResultView {
+        let claim = try await store.claimForRetry(noticeID, now: clock.now())
+        let result = await scheduler.deliverNow(claim)
+        let outcome: String
+        switch result.outcome {
+        case .sent: outcome = "sent"
+        case .retry: outcome = "failed"
+        case .dead: outcome = "dead"
+        }
+        let zone = config.zone
+        return RetryResultView(
+            id: noticeID, state: outcome,
+            attempts: result.attempts.map {
+                DeliveryView(
+                    notice: $0.noticeID, sink: $0.sink, at: zone.rfc3339($0.at), outcome: $0.outcome.rawValue,
+                    error: $0.error)
+            })
+    }
+
     /// Appends to the store's audit trail; a failure is logged, never fatal to the request.
     func audit(action: String, target: String?, detail: String?, by: Requester) async {
         do {

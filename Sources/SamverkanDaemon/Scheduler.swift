@@ -211,10 +211,11 @@ actor Scheduler {
         delivered += claims.count
     }
 
+    @discardableResult
     private static func deliver(
         _ claim: ClaimedNotice, dispatcher: Dispatcher, store: any DeadlineStore, clock: any WallClock,
-        logger: Logger
-    ) async {
+        logger: Logger, manual: Bool = false
+    ) async -> Dispatcher.Result {
         let id = claim.notice.id
         var answered: Set<String> = []
         if claim.notice.slot == "summary" || claim.notice.slot == "overdue",
@@ -222,7 +223,13 @@ actor Scheduler {
         {
             answered = Set(detail.completions.compactMap(\.role))
         }
-        let result = await dispatcher.deliver(claim, answered: answered, now: clock.now())
+        var alreadyDelivered: Set<String> = []
+        if claim.notice.attempts > 1 || manual {
+            alreadyDelivered = Set(
+                ((try? await store.deliveries(noticeID: id)) ?? []).filter { $0.outcome == .ok }.map(\.sink))
+        }
+        let result = await dispatcher.deliver(
+            claim, answered: answered, alreadyDelivered: alreadyDelivered, manual: manual, now: clock.now())
         do {
             try await store.finishDelivery(
                 id, attempts: result.attempts, outcome: result.outcome.resolution, at: clock.now())
@@ -232,6 +239,12 @@ actor Scheduler {
                 "cannot record the delivery of \(id): \(error); it will be sent again at the next start",
                 metadata: ["message_id": "\(JournalEvent.storeFailed.rawValue)", "samverkan_notice": "\(id)"])
         }
+        return result
+    }
+
+    /// A delivery asked for by hand (`samverkanctl retry`): once, now, with the fallback on failure.
+    func deliverNow(_ claim: ClaimedNotice) async -> Dispatcher.Result {
+        await Self.deliver(claim, dispatcher: dispatcher, store: store, clock: clock, logger: logger, manual: true)
     }
 
     /// Completes once the loop has gone round: the watchdog's proof of life.

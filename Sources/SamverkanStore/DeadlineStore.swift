@@ -63,6 +63,17 @@ public protocol DeadlineStore: Sendable {
     func finishDelivery(_ noticeID: String, attempts: [DeliveryRecord], outcome: DeliveryResolution, at: Date)
         async throws(StoreError)
 
+    /// Every delivery attempt of one notice, oldest first (a retry skips the sinks that took it).
+    func deliveries(noticeID: String) async throws(StoreError) -> [DeliveryRecord]
+
+    /// Dead letters: notices delivery gave up on, oldest first, with their deadlines.
+    func undelivered() async throws(StoreError) -> [ClaimedNotice]
+
+    /// Claims one notice for a delivery asked for by hand (`samverkanctl retry`): a dead or
+    /// failed notice becomes `sending` (attempts + 1). Throws `unknownNotice`, or `conflict` when
+    /// the notice is in another state.
+    func claimForRetry(_ noticeID: String, now: Date) async throws(StoreError) -> ClaimedNotice
+
     /// Records one attempt at one sink.
     func recordAttempt(_ attempt: DeliveryRecord) async throws(StoreError)
 

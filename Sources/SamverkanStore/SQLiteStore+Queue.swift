@@ -141,6 +141,38 @@ extension SQLiteStore {
         }
     }
 
+    public func deliveries(noticeID: String) async throws(StoreError) -> [DeliveryRecord] {
+        try await read("read the deliveries of \(noticeID)") { db in
+            try Row.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT notice_id, sink, at, outcome, error FROM delivery WHERE notice_id = ? ORDER BY at, id"),
+                arguments: [noticeID]
+            ).map(Rows.delivery)
+        }
+    }
+
+    public func undelivered() async throws(StoreError) -> [ClaimedNotice] {
+        try await read("list undelivered notices") { db in
+            let dead = try Row.fetchAll(
+                db, sql: "SELECT \(Rows.noticeColumns) FROM notice WHERE state = 'dead' ORDER BY at, id"
+            ).map(Rows.notice)
+            return try Rows.claimed(dead, db)
+        }
+    }
+
+    public func claimForRetry(_ noticeID: String, now: Date) async throws(StoreError) -> ClaimedNotice {
+        try await write("claim \(noticeID) for a retry") { db in
+            guard let notice = try Rows.notice(id: noticeID, db) else { throw Self.unknownNotice(noticeID) }
+            guard notice.state == .dead || notice.state == .failed else {
+                throw StoreError(
+                    .conflict,
+                    "notice \(noticeID) is \(notice.state.rawValue); only an undelivered (dead) or failed notice is retried by hand"
+                )
+            }
+            return try Rows.claimed([try Self.claim(notice, late: false, now: now, db)], db)[0]
+        }
+    }
+
     public func recordAttempt(_ attempt: DeliveryRecord) async throws(StoreError) {
         try await write("record a delivery of \(attempt.noticeID)") { db in
             guard try Rows.notice(id: attempt.noticeID, db) != nil else { throw Self.unknownNotice(attempt.noticeID) }

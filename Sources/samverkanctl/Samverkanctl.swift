@@ -99,7 +99,7 @@ struct Samverkanctl: ParsableCommand {
         version: SamverkanVersion.current,
         subcommands: [
             Status.self, Upcoming.self, Show.self, Done.self, CaseCommand.self, Cases.self, Reload.self,
-            Calendar.self, Backup.self,
+            Undelivered.self, Retry.self, Calendar.self, Backup.self,
             CheckConfig.self, Plan.self,
         ])
 
@@ -439,5 +439,50 @@ struct Calendar: FailingCommand {
 
     func execute() throws {
         FileHandle.standardOutput.write(try options.call("GET", "/v1/calendar.ics"))
+    }
+}
+
+struct Undelivered: FailingCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Notices that could not be delivered (dead letters), with the last error.")
+    @OptionGroup var options: SocketOptions
+
+    func execute() throws {
+        let data = try options.call("GET", "/v1/notices?state=dead")
+        if options.json { return printJSON(data) }
+        let letters = try decode([UndeliveredView].self, data)
+        guard !letters.isEmpty else {
+            print("Alla meddelanden har levererats.")
+            return
+        }
+        let now = Date()
+        var rows = [["TID", "MEDDELANDE", "FÖRSÖK", "SENASTE FEL"]]
+        for letter in letters {
+            let error = [letter.lastSink, letter.lastError].compactMap { $0 }.joined(separator: ": ")
+            rows.append([HumanFormat.when(letter.notice.at, now: now), letter.notice.id, "\(letter.attempts)", error])
+        }
+        print(HumanFormat.table(rows))
+        print("Försök igen: samverkanctl retry ID")
+    }
+}
+
+struct Retry: FailingCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Deliver an undelivered notice again, now (to the sinks that have not taken it, then the fallback).")
+    @OptionGroup var options: SocketOptions
+    @Argument(help: "The notice id, from samverkanctl undelivered.") var id: String
+
+    func execute() throws {
+        let data = try options.call("POST", "/v1/notices/\(id)/retry")
+        if options.json { return printJSON(data) }
+        let result = try decode(RetryResultView.self, data)
+        if result.state == "sent" {
+            print("\(result.id): levererat.")
+        } else {
+            let errors = result.attempts.filter { $0.outcome != "ok" }.map { "\($0.sink): \($0.error ?? $0.outcome)" }
+            throw Failure(
+                message: "\(result.id) could not be delivered: \(errors.joined(separator: "; "))",
+                code: Exit.daemonError)
+        }
     }
 }
