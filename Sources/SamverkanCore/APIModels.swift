@@ -338,3 +338,57 @@ public struct RetryResultView: Codable, Sendable, Hashable {
         self.attempts = attempts
     }
 }
+
+/// `GET /v1/agreements` and `GET /v1/agreements/{id}`: an agreement with its next deadlines.
+/// Parties are organisations (a kommun, a lokalpolisområde); roles are functions with functional
+/// addresses, never persons.
+public struct AgreementView: Codable, Sendable, Hashable {
+    public struct PartyView: Codable, Sendable, Hashable {
+        public var name: String
+        public var kind: String
+
+        public init(name: String, kind: String) {
+            self.name = name
+            self.kind = kind
+        }
+    }
+
+    public var id: String
+    public var title: String
+    public var parties: [PartyView]
+    /// The first day it applies, as written (`2020-09-07`, or `2021` when the source gives only a year).
+    public var validFrom: String?
+    /// The last day, as written; absent when open-ended (löpande).
+    public var validUntil: String?
+    /// `in_force`, `ended` or `not_yet`.
+    public var state: String
+    public var source: String?
+    public var obligations: [String]
+    public var windows: [String]
+    public var roles: [String]
+    /// The next deadlines not yet done (and overdue ones), at most five; every one in the detail.
+    public var next: [DeadlineView]
+
+    public init(
+        id: String, title: String, parties: [PartyView], validFrom: String?, validUntil: String?, state: String,
+        source: String?, obligations: [String], windows: [String], roles: [String], next: [DeadlineView]
+    ) {
+        self.id = id
+        self.title = title
+        self.parties = parties
+        self.validFrom = validFrom
+        self.validUntil = validUntil
+        self.state = state
+        self.source = source
+        self.obligations = obligations
+        self.windows = windows
+        self.roles = roles
+        self.next = next
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, title, parties, state, source, obligations, windows, roles, next
+        case validFrom = "valid_from"
+        case validUntil = "valid_until"
+    }
+}

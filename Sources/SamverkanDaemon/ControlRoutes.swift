@@ -117,6 +117,14 @@ struct ControlRoutes: ControlHandler {
                 return error(400, "bad_state", "state must be open or all, not '\(state)'")
             }
             return json(try await runtime.cases(recentDays: recentDays))
+        case ("GET", ["agreements"]):
+            return json(try await runtime.agreements())
+        case ("GET", let path) where path.count == 2 && path[0] == "agreements":
+            let id = path[1]
+            guard let view = try await runtime.agreements(only: id, limit: nil).first else {
+                return error(404, "not_found", "no agreement '\(id)'; `samverkanctl agreements` lists them")
+            }
+            return json(view)
         case ("GET", ["notices"]):
             let state = request.query["state"] ?? "dead"
             guard state == "dead" else {
@@ -149,7 +157,7 @@ struct ControlRoutes: ControlHandler {
             await runtime.scheduler.wedge()
             return json(["wedged": true])
         case (_, ["status"]), (_, ["deadlines"]), (_, ["reload"]), (_, ["backup"]), (_, ["cases"]),
-            (_, ["notices"]):
+            (_, ["notices"]), (_, ["agreements"]):
             return error(405, "method_not_allowed", "\(request.method) is not allowed on \(request.path)")
         default:
             return error(404, "not_found", "no route \(request.method) \(request.path)")

@@ -86,3 +86,36 @@ extension Runtime {
         return ICalendar(zone: zone).render(events, now: now)
     }
 }
+
+extension Runtime {
+    /// `GET /v1/agreements` (at most five next deadlines each) and `GET /v1/agreements/{id}`
+    /// (`limit` nil: every deadline not yet done).
+    func agreements(only id: String? = nil, limit: Int? = 5) async throws(StoreError) -> [AgreementView] {
+        let zone = config.zone
+        let now = clock.now()
+        let today = zone.today(now)
+        var views: [AgreementView] = []
+        for agreement in config.agreements where id == nil || agreement.id == id {
+            let listings = try await store.deadlines(
+                DeadlineQuery(
+                    dueFrom: now, includeOverdue: true, agreement: agreement.id, states: [.planned], limit: limit))
+            let state: String
+            if let until = agreement.valid.until, until.date < today {
+                state = "ended"
+            } else if let from = agreement.valid.from, from.date > today {
+                state = "not_yet"
+            } else {
+                state = "in_force"
+            }
+            views.append(
+                AgreementView(
+                    id: agreement.id, title: agreement.title,
+                    parties: agreement.parties.map { .init(name: $0.name, kind: $0.kind) },
+                    validFrom: agreement.valid.from?.text, validUntil: agreement.valid.until?.text, state: state,
+                    source: agreement.source, obligations: agreement.obligations.map(\.id),
+                    windows: agreement.windows.map(\.id), roles: agreement.roles.keys.sorted(),
+                    next: listings.map { $0.deadline.view(zone: zone, notices: $0.notices, now: now) }))
+        }
+        return views
+    }
+}

@@ -93,6 +93,10 @@ struct Cases: FailingCommand {
                 HumanFormat.when(view.due, now: now), state,
             ])
         }
-        print(HumanFormat.table(rows))
+        print(
+            HumanFormat.table(rows, header: true) { _, column, cell in
+                guard column == 5 else { return nil }
+                return cell.hasPrefix("stängt") ? .dim : cell.contains("passerat") ? .red : nil
+            })
     }
 }

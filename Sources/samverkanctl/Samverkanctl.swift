@@ -98,7 +98,8 @@ struct Samverkanctl: ParsableCommand {
         abstract: "Ask samverkand what is due, and tell it what is done.",
         version: SamverkanVersion.current,
         subcommands: [
-            Status.self, Upcoming.self, Show.self, Done.self, CaseCommand.self, Cases.self, Reload.self,
+            Status.self, Upcoming.self, Show.self, Agreements.self, Done.self, CaseCommand.self, Cases.self,
+            Reload.self,
             Undelivered.self, Retry.self, Calendar.self, Backup.self,
             CheckConfig.self, Plan.self,
         ])
@@ -194,7 +195,7 @@ struct Upcoming: FailingCommand {
                 HumanFormat.when(deadline.due, now: now), state, deadline.agreement, deadline.title, deadline.id,
             ])
         }
-        print(HumanFormat.table(rows))
+        print(HumanFormat.table(rows, header: true) { _, _, cell in cell == "försenad" ? .red : nil })
     }
 }
 
@@ -220,7 +221,8 @@ struct Show: FailingCommand {
                         "   ", String($0.id.dropFirst(deadline.id.count + 1)), HumanFormat.when($0.at, now: now),
                         $0.state,
                     ]
-                }))
+                }
+            ) { _, column, cell in column == 3 ? Self.paint(state: cell) : nil })
         if let explanation = deadline.explanation {
             print("  så räknades tiden ut:")
             for line in explanation { print("    \(line)") }
@@ -243,6 +245,57 @@ struct Show: FailingCommand {
                     deliveries.map {
                         ["   ", HumanFormat.when($0.at, now: now), $0.notice, $0.sink, $0.outcome, $0.error ?? ""]
                     }))
+        }
+    }
+}
+
+extension Show {
+    /// Notice states at a glance: what went out, what is waiting, what failed.
+    static func paint(state: String) -> HumanFormat.Paint? {
+        switch state {
+        case "sent": .green
+        case "failed", "dead": .red
+        case "sending": .yellow
+        case "cancelled", "skipped", "superseded": .dim
+        default: nil
+        }
+    }
+}
+
+struct Agreements: FailingCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The configured agreements: parties, validity and the next deadlines.")
+    @OptionGroup var options: SocketOptions
+    @Argument(help: "One agreement id for all its deadlines (optional).") var id: String?
+
+    func execute() throws {
+        let data = try options.call("GET", id.map { "/v1/agreements/\($0)" } ?? "/v1/agreements")
+        if options.json { return printJSON(data) }
+        let agreements = id == nil ? try decode([AgreementView].self, data) : [try decode(AgreementView.self, data)]
+        let now = Date()
+        let states = ["in_force": "gäller", "ended": "har löpt ut", "not_yet": "har inte börjat"]
+        for (index, agreement) in agreements.enumerated() {
+            if index > 0 { print() }
+            let validity = "\(agreement.validFrom ?? "?") – \(agreement.validUntil ?? "tills vidare")"
+            let state = states[agreement.state] ?? agreement.state
+            print(HumanFormat.paint(agreement.title, .bold))
+            print(
+                "  id: \(agreement.id)   giltig: \(validity) (\(HumanFormat.paint(state, agreement.state == "ended" ? .red : nil)))"
+            )
+            print("  parter: \(agreement.parties.map(\.name).joined(separator: ", "))")
+            if agreement.next.isEmpty {
+                print("  inga kommande tidsfrister")
+            } else {
+                print(
+                    HumanFormat.table(
+                        agreement.next.map {
+                            [
+                                "   ", HumanFormat.when($0.due, now: now), $0.state == "overdue" ? "försenad" : "",
+                                $0.title, $0.id,
+                            ]
+                        }
+                    ) { _, _, cell in cell == "försenad" ? .red : nil })
+            }
         }
     }
 }
@@ -461,7 +514,7 @@ struct Undelivered: FailingCommand {
             let error = [letter.lastSink, letter.lastError].compactMap { $0 }.joined(separator: ": ")
             rows.append([HumanFormat.when(letter.notice.at, now: now), letter.notice.id, "\(letter.attempts)", error])
         }
-        print(HumanFormat.table(rows))
+        print(HumanFormat.table(rows, header: true) { _, column, _ in column == 3 ? .red : nil })
         print("Försök igen: samverkanctl retry ID")
     }
 }
