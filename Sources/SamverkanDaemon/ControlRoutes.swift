@@ -125,6 +125,22 @@ struct ControlRoutes: ControlHandler {
                 return error(404, "not_found", "no agreement '\(id)'; `samverkanctl agreements` lists them")
             }
             return json(view)
+        case ("POST", let path) where path.count == 3 && path[0] == "sinks" && path[2] == "test":
+            if let refusal = await refuseWrite(request) { return refusal }
+            let body = try Self.decode(SinkTestRequest.self, request.body, allowed: ["to"])
+            let result = await runtime.scheduler.test(sink: path[1], to: body.to)
+            let record = result.attempts.first
+            await audit(request, action: "test-sink", target: path[1], detail: record?.outcome.rawValue)
+            let view = SinkTestView(
+                sink: path[1], outcome: record?.outcome.rawValue ?? "permanent",
+                detail: record?.error ?? "")
+            let status =
+                switch result.outcome {
+                case .sent: 200
+                case .retry: 503
+                case .dead: record?.error?.hasPrefix("no sink named") == true ? 404 : 502
+                }
+            return ControlResponse(status: status, body: ControlResponse.json(view))
         case ("GET", ["notices"]):
             let state = request.query["state"] ?? "dead"
             guard state == "dead" else {
@@ -180,6 +196,17 @@ struct ControlRoutes: ControlHandler {
             case agreement, window, reference
             case openedAt = "opened_at"
         }
+    }
+
+    struct SinkTestRequest: Decodable {
+        var to: String?
+    }
+
+    /// `POST /v1/sinks/{name}/test`: what the sink said (`ok`, `transient` or `permanent`).
+    struct SinkTestView: Encodable {
+        var sink: String
+        var outcome: String
+        var detail: String
     }
 
     struct CaseCloseRequest: Decodable {

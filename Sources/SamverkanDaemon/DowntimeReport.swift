@@ -106,3 +106,59 @@ extension Dispatcher {
             ? [.init(role: "operator", address: target)] : [.init(role: target, address: nil)]
     }
 }
+
+extension Dispatcher {
+    /// `samverkanctl test-sink NAME`: a test notice through one sink, now, to `to` or the
+    /// operator. Nothing is stored; the answer says what the sink said.
+    func test(sink name: String, to address: String?, now: Date) async -> Result {
+        let id = "samverkand/test/" + String(Self.reportID(now).split(separator: "/").last ?? "")
+        guard let sink = sinks[name] else {
+            return Result(
+                outcome: .dead,
+                attempts: [
+                    DeliveryRecord(
+                        noticeID: id, sink: name, at: now, outcome: .permanent,
+                        error: "no sink named '\(name)'; the sinks are: \(sinks.keys.sorted().joined(separator: ", "))")
+                ])
+        }
+        let english = renderer.language == "en"
+        let at = zone.rfc3339(now)
+        let recipients = address.map { [OutgoingNotice.Recipient(role: "test", address: $0)] } ?? operatorRecipients
+        let outgoing = OutgoingNotice(
+            id: id, slot: "test", at: at, late: false, agreement: "samverkand", agreementTitle: "samverkand",
+            deadline: DeadlineView(
+                id: id, agreement: "samverkand", obligation: "test", kind: "test",
+                title: english ? "Test notice" : "Testmeddelande", due: at, state: "test", notices: []),
+            recipients: recipients,
+            subject: english ? "samverkand: test of sink \(name)" : "samverkand: test av kanalen \(name)",
+            body: (english
+                ? "A test notice from samverkand through sink \(name). Nothing needs doing.\n"
+                : "Ett testmeddelande från samverkand genom kanalen \(name). Inget behöver göras.\n"))
+        do {
+            let receipt = try await sink.deliver(outgoing)
+            logger.notice(
+                "test notice \(id) delivered to \(name): \(receipt.detail)",
+                metadata: [
+                    "message_id": "\(JournalEvent.noticeSent.rawValue)", "samverkan_notice": "\(id)",
+                    "samverkan_sink": "\(name)",
+                ])
+            return Result(
+                outcome: .sent(late: false),
+                attempts: [DeliveryRecord(noticeID: id, sink: name, at: now, outcome: .ok, error: receipt.detail)])
+        } catch {
+            logger.error(
+                "test notice \(id) not delivered to \(name): \(error)",
+                metadata: [
+                    "message_id": "\(JournalEvent.noticeFailed.rawValue)", "samverkan_notice": "\(id)",
+                    "samverkan_sink": "\(name)",
+                ])
+            return Result(
+                outcome: error.code == .transient ? .retry(at: now) : .dead,
+                attempts: [
+                    DeliveryRecord(
+                        noticeID: id, sink: name, at: now, outcome: error.code == .transient ? .transient : .permanent,
+                        error: error.message)
+                ])
+        }
+    }
+}

@@ -242,6 +242,11 @@ actor Scheduler {
         return result
     }
 
+    /// A test notice through one sink (`samverkanctl test-sink`).
+    func test(sink: String, to address: String?) async -> Dispatcher.Result {
+        await dispatcher.test(sink: sink, to: address, now: clock.now())
+    }
+
     /// A delivery asked for by hand (`samverkanctl retry`): once, now, with the fallback on failure.
     func deliverNow(_ claim: ClaimedNotice) async -> Dispatcher.Result {
         await Self.deliver(claim, dispatcher: dispatcher, store: store, clock: clock, logger: logger, manual: true)

@@ -100,7 +100,7 @@ struct Samverkanctl: ParsableCommand {
         subcommands: [
             Status.self, Upcoming.self, Show.self, Agreements.self, Done.self, CaseCommand.self, Cases.self,
             Reload.self,
-            Undelivered.self, Retry.self, Calendar.self, Backup.self,
+            Undelivered.self, Retry.self, TestSink.self, Calendar.self, Backup.self,
             CheckConfig.self, Plan.self,
         ])
 
@@ -537,5 +537,48 @@ struct Retry: FailingCommand {
                 message: "\(result.id) could not be delivered: \(errors.joined(separator: "; "))",
                 code: Exit.daemonError)
         }
+    }
+}
+
+struct TestSink: FailingCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test-sink",
+        abstract: "Send a test notice through one sink now, and show what it said.")
+    @OptionGroup var options: SocketOptions
+    @Argument(help: "The sink's name in samverkand.yaml.") var name: String
+    @Option(help: "An address for email (default: the operator's).") var to: String?
+
+    func execute() throws {
+        let body = try JSONSerialization.data(withJSONObject: to.map { ["to": $0] } ?? [:])
+        let client = ControlClient(socketPath: options.path)
+        let response: ControlClient.Response
+        do {
+            response = try client.request("POST", "/v1/sinks/\(name)/test", body: body)
+        } catch let error as ControlClient.ConnectError {
+            throw Failure(message: error.description, code: Exit.unreachable)
+        }
+        // 502/503 carry the sink's own answer, not a daemon error.
+        guard let view = try? JSONDecoder().decode(SinkTestAnswer.self, from: response.body) else {
+            let detail = try? JSONDecoder().decode(ErrorView.self, from: response.body)
+            throw Failure(
+                message:
+                    "samverkand answered \(response.status): \(detail?.error.message ?? String(decoding: response.body, as: UTF8.self))",
+                code: (400..<500).contains(response.status) ? Exit.userError : Exit.daemonError)
+        }
+        if options.json { printJSON(response.body) }
+        switch view.outcome {
+        case "ok":
+            if !options.json { print("\(name): levererat (\(view.detail)).") }
+        case "transient":
+            throw Failure(message: "\(name) failed for now (would be retried): \(view.detail)", code: Exit.daemonError)
+        default:
+            throw Failure(message: "\(name) failed: \(view.detail)", code: Exit.userError)
+        }
+    }
+
+    struct SinkTestAnswer: Decodable {
+        var sink: String
+        var outcome: String
+        var detail: String
     }
 }

@@ -50,6 +50,39 @@ struct CLITests {
         await daemon.stop()
     }
 
+    @Test("test-sink: a working sink is exit 0, one failing for now exit 3, a refusing one exit 1")
+    func testSink() async throws {
+        let running = try await RunningDaemon.start(
+            "testsink",
+            settings: """
+                timezone: Europe/Stockholm
+                sinks:
+                  - {name: outbox, type: file, directory: outbox, format: json}
+                  - {name: later, type: command, argv: [/bin/sh, -c, "exit 75"]}
+                  - {name: never, type: command, argv: [/bin/sh, -c, "echo nej >&2; exit 1"]}
+                routes:
+                  - sinks: [outbox]
+
+                """)
+        let daemon = running.daemon
+        defer { Task { await daemon.stop() } }
+        func run(_ name: String) async throws -> ProcessRunner.Result {
+            try await ProcessRunner.run(TestEnvironment.ctl, ["test-sink", name, "--socket", daemon.socketPath])
+        }
+        let ok = try await run("outbox")
+        #expect(ok.status == 0, "\(ok.output)")
+        let files = try FileManager.default.contentsOfDirectory(
+            atPath: daemon.stateDirectory.appendingPathComponent("outbox").path)
+        #expect(files.contains { $0.hasPrefix("samverkand.test.") })
+        let later = try await run("later")
+        #expect(later.status == 3 && later.stderr.contains("for now"), "\(later.output)")
+        let never = try await run("never")
+        #expect(never.status == 1 && never.stderr.contains("nej"), "\(never.output)")
+        let missing = try await run("nope")
+        #expect(missing.status == 1 && missing.stderr.contains("outbox"), "\(missing.output)")
+        await daemon.stop()
+    }
+
     @Test("an unreachable daemon is exit 2 with the socket path in the message")
     func unreachable() async throws {
         let result = try await ProcessRunner.run(
