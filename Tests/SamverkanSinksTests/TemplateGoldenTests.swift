@@ -51,6 +51,9 @@ struct TemplateGoldenTests {
                     all.append((language, kind, slot))
                 }
             }
+            // The default covers every slot: a kind with no template of its own (and every kind
+            // in a language with only the default) still gets a subject and a body.
+            for slot in ["summary", "+1h", "escalation", "breach"] { all.append((language, "default", slot)) }
             if config.templates.has(language: language, kind: "lagesbild") {
                 all.append((language, "lagesbild", "summary"))
             }
@@ -77,7 +80,8 @@ struct TemplateGoldenTests {
             questions: kind == "lagesbild"
                 ? ["Vilka ordningsstörningar har förekommit?", "Har hot & våld förekommit?"] : [],
             quote: kind == "review" ? "Arbetet ska följas upp årligen" : nil,
-            caseReference: kind == "smadit" ? "2026-0042" : nil)
+            caseReference: kind == "smadit" || slot.hasPrefix("+") || slot.hasPrefix("escalation") || slot == "breach"
+                ? "2026-0042" : nil)
         let text = renderer.render(
             deadline: Self.deadline(kind: kind, slot: slot), agreement: Self.agreement, situation: situation)
         let rendered = "Subject: \(text.subject)\n\n\(text.body)"
@@ -90,6 +94,36 @@ struct TemplateGoldenTests {
         #expect(!text.subject.isEmpty && !text.subject.contains("\n"))
         #expect(!rendered.contains("&amp;"), "plain text: nothing is HTML-escaped")
         #expect(!rendered.contains("{{"), "no unrendered tags")
+    }
+
+    @Test("every kind and slot that occurs renders a subject and a body, in both languages, from Config/ and built in")
+    func noEmptySubject() throws {
+        let empty = try ConfigLoader().load(
+            directory: Self.repository.appendingPathComponent("Tests/SamverkanConfigTests/Fixtures/valid").path)
+        let obligationSlots = ["-30d", "-5wd", "due", "overdue", "summary"]
+        let windowSlots = ["+1h", "escalation", "breach"]
+        var combinations: [(kind: String, slot: String)] = []
+        for kind in ["renewal", "review", "lagesbild", "report", "meeting", "promise", "custom"] {
+            combinations += obligationSlots.map { (kind, $0) }
+        }
+        combinations += windowSlots.map { ("smadit", $0) }
+        for templates in [Self.config.templates, empty.templates] {
+            for language in ["sv", "en"] {
+                let renderer = NoticeRenderer(zone: Self.zone, language: language, templates: templates)
+                for (kind, slot) in combinations {
+                    let window = windowSlots.contains(slot)
+                    let situation = NoticeRenderer.Situation(
+                        slot: slot, recipientRole: "samordnare", caseReference: window ? "2026-0042" : nil)
+                    let text = renderer.render(
+                        deadline: Self.deadline(kind: kind, slot: slot), agreement: Self.agreement, situation: situation
+                    )
+                    #expect(text.subject.hasPrefix("[Samverkan] "), "\(language) \(kind) \(slot): '\(text.subject)'")
+                    #expect(text.body.count > 100, "\(language) \(kind) \(slot)")
+                    // domain.md: subjects never say SMADIT (nor anything else about the case).
+                    #expect(!text.subject.localizedCaseInsensitiveContains("smadit"), "\(text.subject)")
+                }
+            }
+        }
     }
 
     @Test("the built-in defaults equal Config/templates/*/default.mustache")
