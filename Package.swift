@@ -92,7 +92,13 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .executableTarget(name: "samverkand", dependencies: ["SamverkanDaemon"], swiftSettings: strictSettings),
+        .executableTarget(
+            name: "samverkand",
+            dependencies: [
+                "SamverkanDaemon", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings),
         .executableTarget(
             name: "samverkanctl",
             dependencies: [

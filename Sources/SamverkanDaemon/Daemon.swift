@@ -118,12 +118,10 @@ public enum Daemon {
             }
         }
 
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let status = await serve(
-            options: options, config: config, runtime: runtime, group: group, logger: logger, environment: environment,
-            notifier: notifier)
-        try? await group.shutdownGracefully()
-        return status
+        // The process-wide event loops, which also run Swift concurrency (see main.swift).
+        return await serve(
+            options: options, config: config, runtime: runtime, group: MultiThreadedEventLoopGroup.singleton,
+            logger: logger, environment: environment, notifier: notifier)
     }
 
     private static func serve(

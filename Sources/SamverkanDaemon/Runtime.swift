@@ -3,6 +3,7 @@ import Logging
 import SamverkanConfig
 import SamverkanControl
 import SamverkanCore
+import SamverkanSinks
 import SamverkanStore
 import Systemd
 
@@ -149,7 +150,7 @@ actor Runtime {
         let extender = Task { [notifier] in
             while !Task.isCancelled {
                 notifier.send(.extendTimeout(seconds: 30))
-                try? await Task.sleep(for: .seconds(10))
+                try? await EventLoopSleep.sleep(for: .seconds(10))
             }
         }
         defer { extender.cancel() }

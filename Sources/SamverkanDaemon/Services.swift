@@ -1,6 +1,7 @@
 import Logging
 import SamverkanControl
 import SamverkanCore
+import SamverkanSinks
 import ServiceLifecycle
 import Systemd
 import UnixSignals
@@ -59,7 +60,7 @@ struct WatchdogService: Service {
                 await scheduler.roundTrip()
                 if Task.isCancelled { return }
                 notifier.send(.watchdog)
-                try? await Task.sleep(for: interval / 2)
+                try? await EventLoopSleep.sleep(for: interval / 2)
             }
         }
     }

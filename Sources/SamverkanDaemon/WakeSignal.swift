@@ -1,3 +1,4 @@
+import SamverkanSinks
 import Synchronization
 
 /// Wakes the scheduler loop early: new work, a reload, a ping from the watchdog, shutdown.
@@ -39,7 +40,7 @@ final class WakeSignal: Sendable {
                     state.waiter = continuation
                     if let timeout {
                         state.timer = Task { [weak self] in
-                            try? await Task.sleep(for: timeout)
+                            try? await EventLoopSleep.sleep(for: timeout)
                             if !Task.isCancelled { self?.signal() }
                         }
                     }

@@ -298,7 +298,7 @@ private final class Completion<Value: Sendable>: Sendable {
         // An unstructured task: the caller's cancellation does not end the timer early.
         let timer = limit.map { limit in
             Task {
-                try? await Task.sleep(for: limit)
+                try? await EventLoopSleep.sleep(for: limit)
                 self.expire(id)
             }
         }

@@ -1,5 +1,12 @@
 import Foundation
+import NIOCore
+import NIOPosix
 import SamverkanDaemon
+
+// Swift concurrency runs on NIO's event loops rather than libdispatch's global queues: the first
+// worker of those starts libdispatch's workqueue monitor, which would wake the daemon every
+// second for good. Before any task is created; sleeps use `EventLoopSleep` for the same reason.
+_ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
 
 // Logs go to stderr (unbuffered) or to the journal's native protocol, never through stdout's
 // block buffer, which the journal stream would only flush at exit (platform.md 2).

@@ -1,0 +1,52 @@
+import Foundation
+import SamverkanTestSupport
+import Testing
+
+/// Issue 6: an idle daemon makes no wake-ups (but the watchdog's, which is off here). Measured
+/// without ptrace: each thread's voluntary context switches (`/proc/PID/task/TID/status`) count
+/// how often it blocked again after waking; over a quiet window they must not move.
+@Suite("idle daemon")
+struct IdleTests {
+    /// Voluntary context switches per thread that lives through the window (libdispatch's
+    /// workers for the store's serial queues leave after 5 s idle; they are not periodic).
+    static func switches(_ pid: Int32) -> [String: (name: String, count: Int)] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        var result: [String: (String, Int)] = [:]
+        for tid in tasks {
+            guard let status = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/status", encoding: .utf8)
+            else { continue }
+            var name = ""
+            var count = 0
+            for line in status.split(separator: "\n") {
+                if line.hasPrefix("Name:") { name = line.dropFirst(5).trimmingCharacters(in: .whitespaces) }
+                if line.hasPrefix("voluntary_ctxt_switches:") {
+                    count = Int(line.split(separator: "\t").last ?? "") ?? 0
+                }
+            }
+            result[tid] = (name, count)
+        }
+        return result
+    }
+
+    @Test("no thread of an idle daemon wakes up during a quiet window of 8 seconds")
+    func noPeriodicWakeups() async throws {
+        let running = try await RunningDaemon.start("idle")
+        let daemon = running.daemon
+        defer { Task { await daemon.stop() } }
+        // One request, so the socket, the store and the scheduler have all run once.
+        let status = try await ProcessRunner.run(TestEnvironment.ctl, ["status", "--socket", daemon.socketPath])
+        #expect(status.status == 0)
+        let before = Self.switches(daemon.pid)
+        // The observation window itself, not a wait for an event.
+        try await Task.sleep(for: .seconds(8))
+        let after = Self.switches(daemon.pid)
+        var woke: [String] = []
+        for (tid, end) in after {
+            guard let start = before[tid], end.count > start.count else { continue }
+            woke.append("\(end.name) (\(tid)): \(end.count - start.count)")
+        }
+        #expect(woke.isEmpty, "threads that woke while idle: \(woke.sorted())")
+        #expect(after.values.contains { $0.name.hasPrefix("NIO-") }, "the event loops were seen")
+        await daemon.stop()
+    }
+}
