@@ -65,7 +65,7 @@ public struct Planner: Sendable {
             guard let dtstart = start ?? agreement.valid.from?.date else { return [] }
             // An agreement's end bounds its obligations; the rule's own UNTIL or COUNT may end it sooner.
             let last = min(upper, agreement.valid.until?.date ?? upper)
-            let origin = "rule \(rule) from \(dtstart)"
+            let origin = "\(rule) from \(dtstart)"
             return rule.occurrences(start: dtstart, from: max(lower, dtstart), through: last).map {
                 NominalDate(date: $0, origin: origin)
             }
@@ -151,7 +151,7 @@ public struct Planner: Sendable {
             )
         case .days(let n):
             var date = dueDate.adding(days: -n)
-            var note = explains ? "\(n) days before \(dueDate): \(date)" : ""
+            var note = explains ? "\(n) \(n == 1 ? "day" : "days") before \(dueDate): \(date)" : ""
             if try !calendar.isWorkingDay(date) {
                 let moved = try calendar.previousWorkingDay(onOrBefore: date)
                 if explains, let reason = try calendar.nonWorkingReason(date) {
@@ -163,7 +163,7 @@ public struct Planner: Sendable {
             return (resolved.instant, explains ? resolved.dstNote.map { note + "; " + $0 } ?? note : "")
         case .workingDays(let n):
             let date = try calendar.addingWorkingDays(-n, to: dueDate)
-            let note = explains ? "\(n) working days before \(dueDate): \(date)" : ""
+            let note = explains ? "\(n) working \(n == 1 ? "day" : "days") before \(dueDate): \(date)" : ""
             let resolved = zone.resolve(LocalDateTime(date: date, time: time))
             return (resolved.instant, resolved.dstNote.map { note + "; " + $0 } ?? note)
         }
@@ -200,7 +200,9 @@ public struct Planner: Sendable {
                 explanation: "the target of \(Self.hoursText(window.durationSeconds)) passed with no outcome"))
         notices.sort { ($0.at, $0.id) < ($1.at, $1.id) }
         return Deadline(
-            id: deadlineID, agreement: agreement.id, obligation: window.id, kind: window.kind, title: window.kind,
+            id: deadlineID, agreement: agreement.id, obligation: window.id, kind: window.kind,
+            // Neutral: the reference and the time limit, never what kind of case it is (domain.md §4).
+            title: "Ärende \(reference) – inom \(Self.hoursText(window.durationSeconds))",
             nominal: zone.today(openedAt), due: due, notices: notices,
             explanation: [
                 "window \(window.id) opened \(zone.rfc3339(openedAt))",

@@ -30,7 +30,16 @@ struct ControlRoutes: ControlHandler {
 
     private func route(_ request: ControlRequest) async throws -> ControlResponse {
         let segments = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        switch (request.method, segments.first == "v1" ? Array(segments.dropFirst()) : segments) {
+        // Everything is under /v1 but the Prometheus scrape path, /metrics.
+        let route: [String]
+        if segments.first == "v1" {
+            route = Array(segments.dropFirst())
+        } else if segments == ["metrics"] {
+            route = segments
+        } else {
+            return error(404, "not_found", "no route \(request.method) \(request.path); the API is under /v1")
+        }
+        switch (request.method, route) {
         case ("GET", ["status"]):
             return json(try await runtime.status())
         case ("GET", ["metrics"]) where segments.first == "metrics":
@@ -54,27 +63,23 @@ struct ControlRoutes: ControlHandler {
                 limit = value
             }
             let stateText = request.query["state"] ?? ""
-            guard let states = Self.states(stateText) else {
+            guard let (states, shown) = Self.states(stateText) else {
                 return error(
-                    400, "bad_state", "state must be one of planned, done, cancelled or all, not '\(stateText)'")
+                    400, "bad_state",
+                    "state must be one of upcoming, overdue, planned, done, cancelled or all, not '\(stateText)'")
             }
             return json(
                 try await runtime.deadlines(
                     within: seconds, agreement: request.query["agreement"].flatMap { $0.isEmpty ? nil : $0 },
-                    kind: request.query["kind"].flatMap { $0.isEmpty ? nil : $0 }, states: states, limit: limit))
+                    kind: request.query["kind"].flatMap { $0.isEmpty ? nil : $0 }, states: states, shown: shown,
+                    limit: limit))
         case ("POST", let path) where path.count >= 3 && path[0] == "deadlines" && path.last == "complete":
             if let refusal = await refuseWrite(request) { return refusal }
             let id = path.dropFirst().dropLast().joined(separator: "/")
             let body = try Self.decode(CompleteRequest.self, request.body, allowed: ["note", "role"])
             let result = try await runtime.complete(id: id, role: body.role, note: body.note, by: requester(request))
-            await audit(
-                request, action: "complete", target: id, detail: body.role.map { "role \($0)" })
-            return json(
-                CompletionResultView(
-                    id: result.deadlineID, role: result.role,
-                    state: result.isDone ? "done" : "planned",
-                    alreadyRecorded: result.alreadyRecorded, cancelledNotices: result.cancelledNotices,
-                    answered: result.answered, waitingFor: result.waitingFor))
+            await audit(request, action: "complete", target: id, detail: body.role.map { "role \($0)" })
+            return json(result)
         case ("GET", let path) where path.count >= 2 && path[0] == "deadlines":
             let id = path.dropFirst().joined(separator: "/")
             guard let view = try await runtime.deadline(id: id) else {
@@ -131,16 +136,16 @@ struct ControlRoutes: ControlHandler {
             let result = await runtime.scheduler.test(sink: path[1], to: body.to)
             let record = result.attempts.first
             await audit(request, action: "test-sink", target: path[1], detail: record?.outcome.rawValue)
-            let view = SinkTestView(
-                sink: path[1], outcome: record?.outcome.rawValue ?? "permanent",
-                detail: record?.error ?? "")
-            let status =
-                switch result.outcome {
-                case .sent: 200
-                case .retry: 503
-                case .dead: record?.error?.hasPrefix("no sink named") == true ? 404 : 502
-                }
-            return ControlResponse(status: status, body: ControlResponse.json(view))
+            let detail = record?.error ?? ""
+            switch result.outcome {
+            case .sent:
+                return json(SinkTestView(sink: path[1], outcome: "ok", detail: detail))
+            case .retry:
+                return error(503, "sink_unavailable", "sink \(path[1]) failed for now: \(detail)")
+            case .dead:
+                return detail.hasPrefix("no sink named")
+                    ? error(404, "not_found", detail) : error(502, "sink_refused", "sink \(path[1]) refused: \(detail)")
+            }
         case ("GET", ["notices"]):
             let state = request.query["state"] ?? "dead"
             guard state == "dead" else {
@@ -172,8 +177,7 @@ struct ControlRoutes: ControlHandler {
             logger.warning("fault injection: wedging the scheduler loop")
             await runtime.scheduler.wedge()
             return json(["wedged": true])
-        case (_, ["status"]), (_, ["deadlines"]), (_, ["reload"]), (_, ["backup"]), (_, ["cases"]),
-            (_, ["notices"]), (_, ["agreements"]):
+        case (_, let path) where Self.resources.contains(path.first ?? ""):
             return error(405, "method_not_allowed", "\(request.method) is not allowed on \(request.path)")
         default:
             return error(404, "not_found", "no route \(request.method) \(request.path)")
@@ -250,21 +254,35 @@ struct ControlRoutes: ControlHandler {
         }
     }
 
+    /// The first path segments of the routes: another method on one of them is a 405.
+    static let resources: Set<String> = [
+        "status", "deadlines", "agreements", "cases", "notices", "sinks", "reload", "backup", "calendar.ics", "metrics",
+    ]
+
     /// `state=` of `GET /v1/deadlines`: empty or `planned` for those not done (upcoming and
-    /// overdue), `done`, `cancelled`, or `all`; several may be given separated by commas.
-    static func states(_ text: String) -> Set<DeadlineState>? {
-        if text.isEmpty { return [.planned] }
+    /// overdue), `upcoming` or `overdue` for one side of them, `done`, `cancelled`, or `all`;
+    /// several may be given separated by commas. Returns the stored states to ask for and, when
+    /// only one side of `planned` is wanted, the shown states to keep.
+    static func states(_ text: String) -> (Set<DeadlineState>, Set<String>?)? {
+        if text.isEmpty { return ([.planned], nil) }
         var states: Set<DeadlineState> = []
-        for name in text.split(separator: ",") {
-            if name == "all" { return Set(DeadlineState.allCases) }
-            if name == "upcoming" || name == "overdue" {
+        var shown: Set<String> = []
+        for name in text.split(separator: ",").map(String.init) {
+            switch name {
+            case "all": return (Set(DeadlineState.allCases), nil)
+            case "upcoming", "overdue":
                 states.insert(.planned)
-                continue
+                shown.insert(name)
+            case "planned":
+                states.insert(.planned)
+                shown.formUnion(["upcoming", "overdue"])
+            default:
+                guard let state = DeadlineState(rawValue: name) else { return nil }
+                states.insert(state)
+                shown.insert(state.rawValue)
             }
-            guard let state = DeadlineState(rawValue: String(name)) else { return nil }
-            states.insert(state)
         }
-        return states
+        return (states, shown.isSuperset(of: ["upcoming", "overdue"]) ? nil : shown)
     }
 
     /// A store error as an HTTP answer: unknown ids are 404, contradictions 409, a role that is

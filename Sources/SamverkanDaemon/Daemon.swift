@@ -119,9 +119,11 @@ public enum Daemon {
         }
 
         // The process-wide event loops, which also run Swift concurrency (see main.swift).
-        return await serve(
+        let status = await serve(
             options: options, config: config, runtime: runtime, group: MultiThreadedEventLoopGroup.singleton,
             logger: logger, environment: environment, notifier: notifier)
+        notifier.flush()
+        return status
     }
 
     private static func serve(

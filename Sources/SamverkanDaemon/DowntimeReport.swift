@@ -111,7 +111,10 @@ extension Dispatcher {
     /// `samverkanctl test-sink NAME`: a test notice through one sink, now, to `to` or the
     /// operator. Nothing is stored; the answer says what the sink said.
     func test(sink name: String, to address: String?, now: Date) async -> Result {
-        let id = "samverkand/test/" + String(Self.reportID(now).split(separator: "/").last ?? "")
+        // To the millisecond, so two tests in one second are two notices (and two files).
+        let second = String((Self.reportID(now).split(separator: "/").last ?? "").dropLast())
+        let milliseconds = Int((now.timeIntervalSince1970 * 1000).rounded(.down)) % 1000
+        let id = "samverkand/test/\(second)\(String(milliseconds + 1000).dropFirst())Z"
         guard let sink = sinks[name] else {
             return Result(
                 outcome: .dead,

@@ -47,7 +47,7 @@ extension Runtime {
         guard let agreement = config.agreements.first(where: { $0.id == agreementID }) else {
             throw ClientError(
                 status: 404, code: "unknown_agreement",
-                message: "no agreement '\(agreementID)'; `samverkanctl check-config` lists the config's agreements")
+                message: "no agreement '\(agreementID)'; `samverkanctl agreements` lists them")
         }
         guard let window = agreement.windows.first(where: { $0.id == windowID }) else {
             let known = agreement.windows.map(\.id).joined(separator: ", ")

@@ -79,7 +79,10 @@ extension Runtime {
                     "\(titles[deadline.agreement] ?? deadline.agreement)\nId: \(deadline.id)\nMarkera som klar: samverkanctl done \(deadline.id)",
                 start: deadline.due,
                 // A round's reminders go to each respondent at the same time: one alarm per time.
-                alarms: Set(listing.notices.filter { $0.slot.hasPrefix("-") }.map(\.at)).sorted().map {
+                alarms: Set(
+                    listing.notices.filter { $0.slot.hasPrefix("-") && NoticeState.waiting.contains($0.state) }.map(
+                        \.at)
+                ).sorted().map {
                     ($0, "Påminnelse: \(deadline.title)")
                 })
         }

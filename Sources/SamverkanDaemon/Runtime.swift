@@ -145,17 +145,15 @@ actor Runtime {
             logger.info("plan unchanged since the last reconcile (\(config.zone.rfc3339(stamp.at))); not reconciling")
             return nil
         }
+        // systemd waits TimeoutStartSec= for READY=1 (and for a reload); a large plan may take
+        // longer, so planning and every few thousand deadlines reconciled ask for 30 s more.
+        // (No timer: a cancelled one would still wake an event loop once.)
+        notifier.send(.extendTimeout(seconds: 30))
         let deadlines = try plan(config)
-        // systemd waits TimeoutStartSec= for READY=1; a large store may take longer to reconcile.
-        let extender = Task { [notifier] in
-            while !Task.isCancelled {
-                notifier.send(.extendTimeout(seconds: 30))
-                try? await EventLoopSleep.sleep(for: .seconds(10))
-            }
-        }
-        defer { extender.cancel() }
+        notifier.send(.extendTimeout(seconds: 30))
         let report = try await store.reconcile(
-            plan: deadlines, window: window, now: now, fingerprint: config.fingerprint)
+            plan: deadlines, window: window, now: now, fingerprint: config.fingerprint,
+            progress: { [notifier] _ in notifier.send(.extendTimeout(seconds: 30)) })
         scheduler.wakeUp()
         return report
     }
@@ -300,9 +298,10 @@ actor Runtime {
     }
 
     /// Deadlines due from today up to `within` from now, plus overdue ones not done, sorted by due.
-    func deadlines(within seconds: Int, agreement: String?, kind: String?, states: Set<DeadlineState>, limit: Int?)
-        async throws(StoreError) -> [DeadlineView]
-    {
+    func deadlines(
+        within seconds: Int, agreement: String?, kind: String?, states: Set<DeadlineState>, shown: Set<String>? = nil,
+        limit: Int?
+    ) async throws(StoreError) -> [DeadlineView] {
         let now = clock.now()
         let zone = config.zone
         let midnight = LocalTime(hour: 0, minute: 0) ?? .nine
@@ -312,8 +311,12 @@ actor Runtime {
             dueFrom: zone.instant(LocalDateTime(date: today, time: midnight)),
             dueThrough: zone.instant(LocalDateTime(date: lastDay.adding(days: 1), time: midnight))
                 .addingTimeInterval(-0.001),
-            includeOverdue: states.contains(.planned), agreement: agreement, kind: kind, states: states, limit: limit)
-        return try await store.deadlines(query).map { $0.deadline.view(zone: zone, notices: $0.notices, now: now) }
+            includeOverdue: states.contains(.planned), agreement: agreement, kind: kind, states: states,
+            limit: shown == nil ? limit : nil)
+        let views = try await store.deadlines(query).map { $0.deadline.view(zone: zone, notices: $0.notices, now: now) }
+        // `upcoming` and `overdue` are the two sides of `planned`, told apart by the time now.
+        guard let shown else { return views }
+        return Array(views.filter { shown.contains($0.state) }.prefix(limit ?? Int.max))
     }
 
     func deadline(id: String) async throws(StoreError) -> DeadlineView? {
@@ -334,11 +337,17 @@ actor Runtime {
     /// `POST /v1/deadlines/{id}/complete`: marks it (or one respondent's part) done; the
     /// scheduler looks again, since notices were cancelled.
     func complete(id: String, role: String?, note: String?, by: Requester) async throws(StoreError)
-        -> CompletionResult
+        -> CompletionResultView
     {
-        let result = try await store.complete(deadlineID: id, role: role, by: by, note: note, at: clock.now())
+        let now = clock.now()
+        let result = try await store.complete(deadlineID: id, role: role, by: by, note: note, at: now)
         scheduler.wakeUp()
-        return result
+        let due = try await store.deadline(id: id)?.deadline.due ?? now
+        return CompletionResultView(
+            id: result.deadlineID, role: result.role,
+            state: result.isDone ? "done" : due < now ? "overdue" : "upcoming",
+            alreadyRecorded: result.alreadyRecorded, cancelledNotices: result.cancelledNotices,
+            answered: result.answered, waitingFor: result.isDone ? [] : result.waitingFor)
     }
 
     /// Dead letters, oldest first, each with its last failed attempt.

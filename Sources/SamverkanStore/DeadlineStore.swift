@@ -26,8 +26,12 @@ public protocol DeadlineStore: Sendable {
     /// A new notice whose time is before `now` is `skipped`, and so is a pending one that a change
     /// moves before `now`: a rule change never fires a notice. Sent notices and completions are
     /// history and stay. `fingerprint` (the config's) is stamped for `lastReconcile`.
-    func reconcile(plan: [Deadline], window: PlanWindow, now: Date, fingerprint: String?) async throws(StoreError)
-        -> ReconcileReport
+    /// `progress` is called with the number of deadlines done, every few thousand: a long
+    /// reconcile (a million notices) tells systemd it is alive.
+    func reconcile(
+        plan: [Deadline], window: PlanWindow, now: Date, fingerprint: String?,
+        progress: (@Sendable (Int) -> Void)?
+    ) async throws(StoreError) -> ReconcileReport
 
     /// The fingerprint and window of the last reconcile, or nil before the first.
     func lastReconcile() async throws(StoreError) -> ReconcileStamp?
@@ -148,7 +152,14 @@ extension DeadlineStore {
     public func reconcile(plan: [Deadline], window: PlanWindow, now: Date) async throws(StoreError)
         -> ReconcileReport
     {
-        try await reconcile(plan: plan, window: window, now: now, fingerprint: nil)
+        try await reconcile(plan: plan, window: window, now: now, fingerprint: nil, progress: nil)
+    }
+
+    /// Reconcile with no progress reports.
+    public func reconcile(plan: [Deadline], window: PlanWindow, now: Date, fingerprint: String?)
+        async throws(StoreError) -> ReconcileReport
+    {
+        try await reconcile(plan: plan, window: window, now: now, fingerprint: fingerprint, progress: nil)
     }
 
     /// Everything whose time passed before `now` is missed.

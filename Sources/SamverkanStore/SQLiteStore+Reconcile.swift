@@ -3,11 +3,13 @@ import GRDB
 public import SamverkanCore
 
 extension SQLiteStore {
-    public func reconcile(plan: [Deadline], window: PlanWindow, now: Date, fingerprint: String?)
-        async throws(StoreError) -> ReconcileReport
-    {
+    public func reconcile(
+        plan: [Deadline], window: PlanWindow, now: Date, fingerprint: String?,
+        progress: (@Sendable (Int) -> Void)?
+    ) async throws(StoreError) -> ReconcileReport {
         try await write("reconcile the plan") { db in
             var reconciler = Reconciler(db: db, now: now)
+            reconciler.progress = progress
             let report = try reconciler.run(plan: plan, window: window)
             if let fingerprint {
                 try db.execute(
@@ -54,6 +56,9 @@ struct Reconciler {
     let db: Database
     let now: Date
     var report = ReconcileReport()
+    /// Called every `progressEvery` deadlines.
+    var progress: (@Sendable (Int) -> Void)?
+    static let progressEvery = 5_000
 
     init(db: Database, now: Date) {
         self.db = db
@@ -77,6 +82,7 @@ struct Reconciler {
 
         var planned = Set<String>()
         for deadline in plan where planned.insert(deadline.id).inserted {
+            if planned.count % Self.progressEvery == 0 { progress?(planned.count) }
             let fingerprint = Fingerprint.of(deadline)
             guard let existing = try inWindow[deadline.id] ?? lookUp(deadline.id) else {
                 try insert(deadline, fingerprint: fingerprint, origin: .plan)

@@ -1,5 +1,6 @@
 import CSystemd
 import Foundation
+import Synchronization
 
 /// Tells the service manager how the daemon is doing (sd_notify(3)).
 ///
@@ -51,12 +52,64 @@ public struct NotifyMessage: Sendable, Hashable, CustomStringConvertible {
 
 /// sd_notify through libsystemd. Without `NOTIFY_SOCKET` (not under systemd) every call is a
 /// no-op, as libsystemd defines it.
-public struct SystemdNotifier: ServiceNotifier {
-    public init() {}
+///
+/// The datagram is sent from a thread of the notifier's own, in order: `sd_notify` writes to a
+/// blocking socket, and when the receiver does not read (a busy systemd, a test's listener)
+/// it blocks once the queue is full. The daemon runs Swift concurrency on two event loops, and a
+/// watchdog ping must never stall one of them.
+public final class SystemdNotifier: ServiceNotifier, Sendable {
+    private struct State {
+        var queue: [String] = []
+        var sending = false
+    }
+
+    /// Shared with the sending thread.
+    private final class Outbox: Sendable {
+        let state = Mutex(State())
+        let available = DispatchSemaphore(value: 0)
+        let drained = DispatchSemaphore(value: 0)
+    }
+
+    private let outbox = Outbox()
+
+    public init() {
+        let outbox = self.outbox
+        let thread = Thread {
+            let available = outbox.available
+            let drained = outbox.drained
+            while true {
+                available.wait()
+                let next = outbox.state.withLock { state -> String? in
+                    guard !state.queue.isEmpty else { return nil }
+                    state.sending = true
+                    return state.queue.removeFirst()
+                }
+                guard let next else { continue }
+                // unset_environment = 0: a non-zero value would mute every later message.
+                _ = sd_notify(0, next)
+                let empty = outbox.state.withLock { state -> Bool in
+                    state.sending = false
+                    return state.queue.isEmpty
+                }
+                if empty { drained.signal() }
+            }
+        }
+        thread.name = "samverkand-notify"
+        thread.start()
+    }
 
     public func send(_ message: NotifyMessage) {
-        // unset_environment = 0: a non-zero value would mute every later message.
-        _ = sd_notify(0, message.description)
+        outbox.state.withLock { $0.queue.append(message.description) }
+        outbox.available.signal()
+    }
+
+    /// Waits until every message sent so far has gone out, at most `timeout` (before exit, so
+    /// that STOPPING=1 is not lost).
+    public func flush(timeout: Duration = .seconds(2)) {
+        let deadline = DispatchTime.now() + .milliseconds(Int(timeout.components.seconds * 1000))
+        while outbox.state.withLock({ !$0.queue.isEmpty || $0.sending }) {
+            if outbox.drained.wait(timeout: deadline) == .timedOut { return }
+        }
     }
 
     /// The watchdog interval systemd asked for (`WATCHDOG_USEC`), if it is meant for this process.

@@ -16,8 +16,8 @@ struct CaseOpen: FailingCommand {
         commandName: "open",
         abstract: "Open a case: the window's reminders, escalation and breach time start now (or at --opened-at).",
         discussion: """
-            REFERENCE is the receiving unit's neutral registry number (2026-0042); leave it out and \\
-            samverkand assigns the next one. Never a personnummer, a registration number or a name: \\
+            REFERENCE is the receiving unit's neutral registry number (2026-0042); leave it out and \
+            samverkand assigns the next one. Never a personnummer, a registration number or a name: \
             those are refused. Opening the same case again is harmless.
             """)
     @OptionGroup var options: SocketOptions

@@ -123,7 +123,18 @@ struct Samverkanctl: ParsableCommand {
         } else {
             arguments = leading + arguments
         }
-        main(arguments)
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch {
+            // A mistake on the command line is a user error: exit 1 (design.md), where
+            // ArgumentParser would say 64; help and --version still exit 0.
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(Exit.userError)
+            }
+            exit(withError: error)
+        }
     }
 }
 
@@ -176,9 +187,13 @@ struct Upcoming: FailingCommand {
     @Option(help: "At most this many.") var limit: Int?
 
     func execute() throws {
-        var query = "within=\(within)"
-        if let agreement { query += "&agreement=\(agreement)" }
-        if let kind { query += "&kind=\(kind)" }
+        func encoded(_ value: String) -> String {
+            value.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_.~")))
+                ?? value
+        }
+        var query = "within=\(encoded(within))"
+        if let agreement { query += "&agreement=\(encoded(agreement))" }
+        if let kind { query += "&kind=\(encoded(kind))" }
         if let limit { query += "&limit=\(limit)" }
         let data = try options.call("GET", "/v1/deadlines?\(query)")
         if options.json { return printJSON(data) }
@@ -325,12 +340,19 @@ struct Done: FailingCommand {
         if result.alreadyRecorded {
             print("\(result.id)\(who): redan registrerat, inget ändrat.")
         } else if result.state == "done" {
-            print("\(result.id)\(who): klar. \(result.cancelledNotices.count) påminnelser stoppade.")
+            print("\(result.id)\(who): klar. \(Self.stopped(result.cancelledNotices.count)).")
         } else {
             print(
-                "\(result.id)\(who): registrerat. \(result.cancelledNotices.count) påminnelser stoppade; väntar på \(result.waitingFor.joined(separator: ", "))."
+                "\(result.id)\(who): registrerat. \(Self.stopped(result.cancelledNotices.count)); väntar på \(result.waitingFor.joined(separator: ", "))."
             )
         }
+    }
+}
+
+extension Done {
+    /// `1 påminnelse stoppad`, `3 påminnelser stoppade`.
+    static func stopped(_ count: Int) -> String {
+        count == 1 ? "1 påminnelse stoppad" : "\(count) påminnelser stoppade"
     }
 }
 
@@ -361,7 +383,9 @@ struct Backup: FailingCommand {
             throw Failure(message: "cannot write \(file): \(error.localizedDescription)", code: Exit.userError)
         }
         if options.json {
-            printJSON(try JSONSerialization.data(withJSONObject: ["file": file, "bytes": data.count]))
+            printJSON(
+                try JSONSerialization.data(
+                    withJSONObject: ["file": file, "bytes": data.count], options: .withoutEscapingSlashes))
         } else {
             print("Kopia av lagret skriven till \(file) (\(data.count) byte).")
         }
@@ -527,8 +551,12 @@ struct Retry: FailingCommand {
 
     func execute() throws {
         let data = try options.call("POST", "/v1/notices/\(id)/retry")
-        if options.json { return printJSON(data) }
         let result = try decode(RetryResultView.self, data)
+        if options.json {
+            printJSON(data)
+            if result.state != "sent" { throw ExitCode(Exit.daemonError) }
+            return
+        }
         if result.state == "sent" {
             print("\(result.id): levererat.")
         } else {
@@ -543,37 +571,25 @@ struct Retry: FailingCommand {
 struct TestSink: FailingCommand {
     static let configuration = CommandConfiguration(
         commandName: "test-sink",
-        abstract: "Send a test notice through one sink now, and show what it said.")
+        abstract: "Send a test notice through one sink now, and show what it said.",
+        discussion: "Exit 0 delivered, 3 failed for now (it would be retried), 1 refused or no such sink.")
     @OptionGroup var options: SocketOptions
     @Argument(help: "The sink's name in samverkand.yaml.") var name: String
     @Option(help: "An address for email (default: the operator's).") var to: String?
 
     func execute() throws {
         let body = try JSONSerialization.data(withJSONObject: to.map { ["to": $0] } ?? [:])
-        let client = ControlClient(socketPath: options.path)
-        let response: ControlClient.Response
+        let data: Data
         do {
-            response = try client.request("POST", "/v1/sinks/\(name)/test", body: body)
-        } catch let error as ControlClient.ConnectError {
-            throw Failure(message: error.description, code: Exit.unreachable)
+            data = try options.call("POST", "/v1/sinks/\(name)/test", body: body)
+        } catch var failure as Failure {
+            // 502: the sink refused the notice, which is for the user to fix, not the daemon.
+            if failure.message.hasPrefix("samverkand answered 502") { failure.code = Exit.userError }
+            throw failure
         }
-        // 502/503 carry the sink's own answer, not a daemon error.
-        guard let view = try? JSONDecoder().decode(SinkTestAnswer.self, from: response.body) else {
-            let detail = try? JSONDecoder().decode(ErrorView.self, from: response.body)
-            throw Failure(
-                message:
-                    "samverkand answered \(response.status): \(detail?.error.message ?? String(decoding: response.body, as: UTF8.self))",
-                code: (400..<500).contains(response.status) ? Exit.userError : Exit.daemonError)
-        }
-        if options.json { printJSON(response.body) }
-        switch view.outcome {
-        case "ok":
-            if !options.json { print("\(name): levererat (\(view.detail)).") }
-        case "transient":
-            throw Failure(message: "\(name) failed for now (would be retried): \(view.detail)", code: Exit.daemonError)
-        default:
-            throw Failure(message: "\(name) failed: \(view.detail)", code: Exit.userError)
-        }
+        if options.json { return printJSON(data) }
+        let view = try decode(SinkTestAnswer.self, data)
+        print("\(name): levererat (\(view.detail)).")
     }
 
     struct SinkTestAnswer: Decodable {

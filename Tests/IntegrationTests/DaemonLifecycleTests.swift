@@ -1,6 +1,7 @@
 import Foundation
 import SamverkanClient
 import SamverkanCore
+import SamverkanTestSupport
 import Testing
 
 /// The real daemon binary under a stand-in for systemd's notify socket: readiness, reload,
@@ -63,6 +64,25 @@ struct DaemonLifecycleTests {
             #expect(await daemon.waitForExit() == 0, "signal \(signal); stderr:\n\(daemon.stderr)")
             #expect(!FileManager.default.fileExists(atPath: daemon.socketPath), "a bound socket is removed on exit")
         }
+    }
+
+    @Test("a notify socket nobody reads never stalls the daemon: the socket still answers")
+    func unreadNotifySocket() async throws {
+        // Pings every 100 ms; the listener is not read, so its queue (10 datagrams) is full
+        // within a second and sd_notify blocks: on the notifier's own thread, not on an event loop.
+        let (daemon, listener, _, _) = try await start("unread", environment: ["WATCHDOG_USEC": "200000"])
+        defer { Task { await daemon.stop() } }
+        #expect(await listener.waitFor("READY=1").match != nil)
+        let clock = ContinuousClock()
+        var answered = 0
+        let until = clock.now + .seconds(3)
+        while clock.now < until {
+            let status = try await ProcessRunner.run(
+                TestEnvironment.ctl, ["status", "--json", "--socket", daemon.socketPath], timeout: .seconds(10))
+            if status.status == 0 { answered += 1 }
+        }
+        #expect(answered >= 3, "\(answered) answers in 3 s with the notify socket unread")
+        await daemon.stop()
     }
 
     @Test("with WATCHDOG_USEC, WATCHDOG=1 arrives every half interval; a wedged scheduler stops it")

@@ -52,7 +52,7 @@ struct StoreLifecycleTests {
         #expect(first.status == 0, "\(first.output)")
         let answer = try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: Any]
         #expect(answer?["waiting_for"] as? [String] == ["skola"])
-        #expect(answer?["state"] as? String == "planned")
+        #expect(answer?["state"] as? String == "upcoming")
         var notices = states(try await show(id, socket: daemon.socketPath))
         #expect(notices["\(id)/-10d/fritid"] == "cancelled")
         #expect(notices["\(id)/-10d/skola"] == "pending")

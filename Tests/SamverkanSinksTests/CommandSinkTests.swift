@@ -143,7 +143,8 @@ struct CommandSinkTests {
         let sink = CommandSink(name: "cmd", argv: [program, out], timeout: .milliseconds(500))
         let started = ContinuousClock.now
         let error = await failure(sink)
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // 0.5 s limit, then SIGTERM: far below the script's 30 s, with room for a loaded machine.
+        #expect(ContinuousClock.now - started < .seconds(10))
         #expect(error?.code == .transient)
         #expect(
             error?.message.contains("did not finish within 0.5 seconds and was stopped (SIGTERM)") == true,
