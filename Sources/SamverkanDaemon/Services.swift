@@ -74,6 +74,10 @@ struct ReadinessService: Service {
     let logger: Logger
 
     func run() async throws {
+        // READY once the scheduler has looked at the store: the first ping is answered at the
+        // top of its loop, the second after its first look and sleep.
+        await runtime.scheduler.roundTrip()
+        await runtime.scheduler.roundTrip()
         await runtime.notifyReady()
         let (message, metadata) = await runtime.readyMessage()
         logger.notice("\(message)", metadata: metadata)

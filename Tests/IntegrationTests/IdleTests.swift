@@ -33,19 +33,23 @@ struct IdleTests {
         let running = try await RunningDaemon.start("idle")
         let daemon = running.daemon
         defer { Task { await daemon.stop() } }
-        // One request, so the socket, the store and the scheduler have all run once.
-        let status = try await ProcessRunner.run(TestEnvironment.ctl, ["status", "--socket", daemon.socketPath])
-        #expect(status.status == 0)
+        // READY=1 has come, and the last thing start-up does is log that it is ready (after
+        // reading the store's counts): from then on the daemon has nothing to do.
+        let settled = try await eventually(timeout: .seconds(10)) { daemon.stderr.contains(" ready: config ") }
+        #expect(settled, "\(daemon.stderr)")
         let before = Self.switches(daemon.pid)
         // The observation window itself, not a wait for an event.
         try await Task.sleep(for: .seconds(8))
         let after = Self.switches(daemon.pid)
+        // A timer cancelled before the window (a connection's time-out) may still wake an event
+        // loop once at its old deadline: one wake is not a period. libdispatch's monitor wakes
+        // its thread 8 times in 8 s, a 1 s poll would too.
         var woke: [String] = []
         for (tid, end) in after {
-            guard let start = before[tid], end.count > start.count else { continue }
+            guard let start = before[tid], end.count > start.count + 1 else { continue }
             woke.append("\(end.name) (\(tid)): \(end.count - start.count)")
         }
-        #expect(woke.isEmpty, "threads that woke while idle: \(woke.sorted())")
+        #expect(woke.isEmpty, "threads that woke more than once while idle: \(woke.sorted())")
         #expect(after.values.contains { $0.name.hasPrefix("NIO-") }, "the event loops were seen")
         await daemon.stop()
     }

@@ -30,6 +30,17 @@ struct CommandSinkTests {
 
     /// Whether a process has ended: no such process, or a zombie nobody has reaped yet (in a
     /// container without an init that reaps, an orphan stays one).
+    /// SIGKILL to a process group is delivered asynchronously: a child may still be running for
+    /// a moment after the sink returned. Waits for it to be gone, with a deadline.
+    static func becomesGone(_ pid: pid_t, within timeout: Duration = .seconds(5)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if isGone(pid) { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return isGone(pid)
+    }
+
     static func isGone(_ pid: pid_t) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
         // `PID (COMM) STATE …`: the state follows the last ')'.
@@ -157,8 +168,8 @@ struct CommandSinkTests {
             pid_t(
                 try String(contentsOfFile: out + "/child", encoding: .utf8).trimmingCharacters(
                     in: .whitespacesAndNewlines)))
-        #expect(Self.isGone(pid))
-        #expect(Self.isGone(child))
+        #expect(await Self.becomesGone(pid))
+        #expect(await Self.becomesGone(child))
     }
 
     @Test("A program that ignores SIGTERM gets SIGKILL after the grace period, and its children too")
@@ -180,8 +191,8 @@ struct CommandSinkTests {
             pid_t(
                 try String(contentsOfFile: out + "/child", encoding: .utf8).trimmingCharacters(
                     in: .whitespacesAndNewlines)))
-        #expect(Self.isGone(pid))
-        #expect(Self.isGone(child))
+        #expect(await Self.becomesGone(pid))
+        #expect(await Self.becomesGone(child))
     }
 
     @Test("Cancelling the delivery stops the program")
