@@ -140,7 +140,7 @@ struct ControlRoutes: ControlHandler {
             switch result.outcome {
             case .sent:
                 return json(SinkTestView(sink: path[1], outcome: "ok", detail: detail))
-            case .retry:
+            case .retry, .deferred:
                 return error(503, "sink_unavailable", "sink \(path[1]) failed for now: \(detail)")
             case .dead:
                 return detail.hasPrefix("no sink named")

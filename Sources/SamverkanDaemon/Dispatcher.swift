@@ -24,6 +24,8 @@ struct Dispatcher: Sendable {
         case sent(late: Bool)
         case retry(at: Date)
         case dead
+        /// Held for the route's digest at this instant; not an attempt.
+        case deferred(until: Date)
     }
 
     /// What one delivery did: the outcome for the store, and one record per sink tried.
@@ -70,6 +72,46 @@ struct Dispatcher: Sendable {
         _ claim: ClaimedNotice, answered: Set<String> = [], alreadyDelivered: Set<String> = [], manual: Bool = false,
         now: Date
     ) async -> Result {
+        let (outgoing, situation, metadata) = render(claim, answered: answered, now: now)
+        let notice = claim.notice
+        let deadline = claim.deadline
+        if notice.slot == "breach" {
+            // A deviation: the window's target passed and the case is still open.
+            var deviation = metadata
+            deviation["message_id"] = "\(JournalEvent.caseBreach.rawValue)"
+            logger.error(
+                "deviation: case \(situation.caseReference ?? deadline.id) passed its target \(zone.rfc3339(deadline.due)) with no outcome; it stays open until closed",
+                metadata: deviation)
+        }
+        guard let route = route(agreement: deadline.agreement, kind: deadline.kind, slot: notice.slot) else {
+            var metadata = metadata
+            metadata["message_id"] = "\(JournalEvent.noticeSent.rawValue)"
+            metadata["samverkan_sink"] = "journal"
+            logger.notice(
+                "notice \(notice.id) due \(zone.rfc3339(notice.at)) (no route: journal only)", metadata: metadata)
+            return Result(
+                outcome: .sent(late: outgoing.late),
+                attempts: [DeliveryRecord(noticeID: notice.id, sink: "journal", at: now, outcome: .ok)])
+        }
+        if !manual, route.digestAt != nil, !Self.isUrgent(notice.slot) {
+            if case .deferTo(let instant) = digestDecision(claim, route: route, now: now) {
+                logger.info(
+                    "notice \(notice.id) is held for the digest at \(zone.rfc3339(instant))", metadata: metadata)
+                return Result(outcome: .deferred(until: instant), attempts: [])
+            }
+        }
+        // Retries are budgeted against the deadline: a reminder until its deadline is due (no
+        // point after), anything at or after the due time for a day.
+        let budgetEnd = notice.at < deadline.due ? deadline.due : notice.at.addingTimeInterval(86_400)
+        return await send(
+            outgoing, route: route, alreadyDelivered: alreadyDelivered, attempt: notice.attempts, budgetEnd: budgetEnd,
+            manual: manual, metadata: metadata, now: now)
+    }
+
+    /// The text and the journal fields of a claimed notice.
+    func render(_ claim: ClaimedNotice, answered: Set<String>, now: Date)
+        -> (OutgoingNotice, NoticeRenderer.Situation, Logger.Metadata)
+    {
         let notice = claim.notice
         let deadline = claim.deadline.deadline(notices: [notice.planned])
         let late = notice.late || now.timeIntervalSince(notice.at) > 60
@@ -101,24 +143,16 @@ struct Dispatcher: Sendable {
             "samverkan_attempt": "\(notice.attempts)",
         ]
         if late { metadata["samverkan_late"] = "1" }
-        if notice.slot == "breach" {
-            // A deviation: the window's target passed and the case is still open.
-            var deviation = metadata
-            deviation["message_id"] = "\(JournalEvent.caseBreach.rawValue)"
-            logger.error(
-                "deviation: case \(situation.caseReference ?? deadline.id) passed its target \(zone.rfc3339(deadline.due)) with no outcome; it stays open until closed",
-                metadata: deviation)
-        }
-        guard let route = route(agreement: deadline.agreement, kind: deadline.kind, slot: notice.slot) else {
-            metadata["message_id"] = "\(JournalEvent.noticeSent.rawValue)"
-            metadata["samverkan_sink"] = "journal"
-            logger.notice(
-                "notice \(notice.id) due \(zone.rfc3339(notice.at)) (no route: journal only)", metadata: metadata)
-            return Result(
-                outcome: .sent(late: late),
-                attempts: [DeliveryRecord(noticeID: notice.id, sink: "journal", at: now, outcome: .ok)])
-        }
-        // A retry goes only to the sinks that have not taken the notice yet.
+        return (outgoing, situation, metadata)
+    }
+
+    /// Hands a rendered notice (or a digest) to the sinks of its route that have not taken it,
+    /// then decides: sent, a retry while the budget lasts, the fallback, or a dead letter.
+    func send(
+        _ outgoing: OutgoingNotice, route: RouteConfig, alreadyDelivered: Set<String>, attempt attemptNumber: Int,
+        budgetEnd: Date, manual: Bool, metadata: Logger.Metadata, now: Date
+    ) async -> Result {
+        var metadata = metadata
         let pending = route.sinks.filter { !alreadyDelivered.contains($0) }
         var attempts: [DeliveryRecord] = []
         var transient: [String] = []
@@ -135,19 +169,19 @@ struct Dispatcher: Sendable {
                 }
             }
         }
-        if transient.isEmpty && permanent.isEmpty { return Result(outcome: .sent(late: late), attempts: attempts) }
+        if transient.isEmpty && permanent.isEmpty {
+            return Result(outcome: .sent(late: outgoing.late), attempts: attempts)
+        }
 
-        // Transient failures are retried with backoff while the budget lasts: a reminder until its
-        // deadline is due (no point after), anything at or after the due time for a day.
+        // Transient failures are retried with backoff while the budget lasts.
         if permanent.isEmpty, !manual {
-            let budgetEnd = notice.at < claim.deadline.due ? claim.deadline.due : notice.at.addingTimeInterval(86_400)
             let delay =
-                transient.map { retryDelay(sink: $0, noticeID: notice.id, attempt: notice.attempts) }.max() ?? 30
+                transient.map { retryDelay(sink: $0, noticeID: outgoing.id, attempt: attemptNumber) }.max() ?? 30
             let retryAt = now.addingTimeInterval(delay)
             if retryAt < budgetEnd {
                 metadata["message_id"] = "\(JournalEvent.noticeFailed.rawValue)"
                 logger.warning(
-                    "notice \(notice.id) will be tried again at \(zone.rfc3339(retryAt)) (attempt \(notice.attempts + 1); retried until \(zone.rfc3339(budgetEnd)))",
+                    "notice \(outgoing.id) will be tried again at \(zone.rfc3339(retryAt)) (attempt \(attemptNumber + 1); retried until \(zone.rfc3339(budgetEnd)))",
                     metadata: metadata)
                 return Result(outcome: .retry(at: retryAt), attempts: attempts)
             }
@@ -163,9 +197,9 @@ struct Dispatcher: Sendable {
             case .success(let record):
                 attempts.append(record)
                 logger.warning(
-                    "notice \(notice.id) went to the fallback sink \(fallback): \((transient + permanent).joined(separator: ", ")) could not take it",
+                    "notice \(outgoing.id) went to the fallback sink \(fallback): \((transient + permanent).joined(separator: ", ")) could not take it",
                     metadata: viaFallback)
-                return Result(outcome: .sent(late: late), attempts: attempts)
+                return Result(outcome: .sent(late: outgoing.late), attempts: attempts)
             case .failure(let failure):
                 attempts.append(failure.record)
             }
@@ -174,7 +208,7 @@ struct Dispatcher: Sendable {
         metadata["samverkan_sink"] = "\((transient + permanent).joined(separator: ","))"
         let reasons = attempts.filter { $0.outcome != .ok }.map { "\($0.sink): \($0.error ?? $0.outcome.rawValue)" }
         logger.critical(
-            "notice \(notice.id) could not be delivered and was given up (a dead letter; `samverkanctl undelivered`, `samverkanctl retry \(notice.id)`): \(reasons.joined(separator: "; "))",
+            "notice \(outgoing.id) could not be delivered and was given up (a dead letter; `samverkanctl undelivered`, `samverkanctl retry \(outgoing.id)`): \(reasons.joined(separator: "; "))",
             metadata: metadata)
         return Result(outcome: .dead, attempts: attempts)
     }

@@ -377,7 +377,7 @@ actor Runtime {
         let outcome: String
         switch result.outcome {
         case .sent: outcome = "sent"
-        case .retry: outcome = "failed"
+        case .retry, .deferred: outcome = "failed"
         case .dead: outcome = "dead"
         }
         let zone = config.zone

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SamverkanConfig
 import SamverkanCore
 import SamverkanStore
 
@@ -193,9 +194,35 @@ actor Scheduler {
         let store = self.store
         let clock = self.clock
         let logger = self.logger
+        // Notices whose digest is now go out together, one message per recipient and route.
+        let now = clock.now()
+        var digests: [RouteConfig: [ClaimedNotice]] = [:]
+        var single: [ClaimedNotice] = []
+        for claim in claims {
+            if let route = dispatcher.digestRoute(for: claim),
+                dispatcher.digestDecision(claim, route: route, now: now) == .sendNow
+            {
+                digests[route, default: []].append(claim)
+            } else {
+                single.append(claim)
+            }
+        }
+        for (route, members) in digests {
+            let results = await dispatcher.deliverDigest(members, route: route, now: now)
+            for (id, result) in results {
+                do {
+                    try await store.finishDelivery(
+                        id, attempts: result.attempts, outcome: result.outcome.resolution, at: clock.now())
+                } catch {
+                    logger.critical(
+                        "cannot record the delivery of \(id): \(error); it will be sent again at the next start",
+                        metadata: ["message_id": "\(JournalEvent.storeFailed.rawValue)", "samverkan_notice": "\(id)"])
+                }
+            }
+        }
         await withTaskGroup(of: Void.self) { group in
             var running = 0
-            for claim in claims {
+            for claim in single {
                 if running >= Self.concurrentDeliveries {
                     await group.next()
                     running -= 1
@@ -284,6 +311,7 @@ extension Dispatcher.Outcome {
         case .sent(let late): .sent(late: late)
         case .retry(let at): .retry(at: at)
         case .dead: .dead
+        case .deferred(let until): .deferred(until: until)
         }
     }
 }

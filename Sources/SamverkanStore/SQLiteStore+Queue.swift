@@ -137,6 +137,14 @@ extension SQLiteStore {
                 try db.execute(
                     sql: "UPDATE notice SET state = 'dead', updated = ? WHERE id = ? AND state = 'sending'",
                     arguments: [at.timeIntervalSince1970, noticeID])
+            case .deferred(let until):
+                try db.execute(
+                    sql: """
+                        UPDATE notice SET state = 'pending', next_attempt = ?, attempts = MAX(attempts - 1, 0),
+                            updated = ?
+                        WHERE id = ? AND state = 'sending'
+                        """,
+                    arguments: [until.timeIntervalSince1970, at.timeIntervalSince1970, noticeID])
             }
         }
     }

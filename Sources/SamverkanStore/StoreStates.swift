@@ -87,4 +87,7 @@ public enum DeliveryResolution: Sendable, Hashable {
     case retry(at: Date)
     /// Given up: a dead letter.
     case dead
+    /// Not sent yet, on purpose: held for a route's daily digest at this instant. The notice is
+    /// `pending` again, and this claim does not count as an attempt.
+    case deferred(until: Date)
 }
