@@ -9,12 +9,12 @@ import Testing
 /// sink that works) and an injected clock.
 @Suite("retries, fallback and dead letters")
 struct RetryTests {
-    static func config(routeForC: String) throws -> String {
+    static func config(routeForC: String, extraSinks: [String] = []) throws -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "samverkan-retry-\(UUID().uuidString)"
         ).path
         try FileManager.default.createDirectory(atPath: directory + "/agreements.d", withIntermediateDirectories: true)
-        try write(settings(routeForC: routeForC), to: directory + "/samverkand.yaml")
+        try write(settings(routeForC: routeForC, extraSinks: extraSinks), to: directory + "/samverkand.yaml")
         for id in ["a", "b", "c"] {
             try write(
                 """
@@ -35,10 +35,10 @@ struct RetryTests {
         return directory
     }
 
-    static func settings(routeForC: String) -> String {
+    static func settings(routeForC: String, extraSinks: [String] = []) -> String {
         """
         timezone: Europe/Stockholm
-        sinks:
+        sinks:\(extraSinks.map { "\n  - " + $0 }.joined())
           - {name: flaky, type: command, argv: [/bin/sh, -c, "exit 75"], retry: {initial: 10m, max: 1h}}
           - {name: broken, type: command, argv: [/bin/sh, -c, "echo refused >&2; exit 1"]}
           - {name: alsobroken, type: command, argv: [/bin/sh, -c, "exit 1"]}
@@ -92,6 +92,29 @@ struct RetryTests {
         #expect(letters.map(\.notice.id).sorted() == ["c/rapport/2027-01-15/-1d", "c/rapport/2027-01-15/due"])
         #expect(letters.allSatisfy { $0.lastSink == "alsobroken" })
         #expect(try await harness.runtime.status().deadlines.deadLetters == 2)
+    }
+
+    @Test("a sink that fails once and then works: delivered on the second attempt, no fallback")
+    func failsOnceThenWorks() async throws {
+        let marker = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "samverkan-once-\(UUID().uuidString)"
+        ).path
+        defer { try? FileManager.default.removeItem(atPath: marker) }
+        let config = try Self.config(
+            routeForC: "{match: {agreement: c}, sinks: [once], fallback: outbox}",
+            extraSinks: [
+                "{name: once, type: command, argv: [/bin/sh, -c, \"[ -e \(marker) ] && exit 0; touch \(marker); exit 75\"]}"
+            ])
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        let harness = try await Harness(start: utc("2027-01-10T00:00:00Z"), config: config)
+        defer { harness.remove() }
+        await harness.run(until: utc("2027-01-14T12:00:00Z"))
+        let attempts = try await harness.store.deliveries(noticeID: "c/rapport/2027-01-15/-1d")
+        #expect(attempts.map(\.sink) == ["once", "once"])
+        #expect(attempts.map(\.outcome) == [.transient, .ok])
+        let gap = attempts[1].at.timeIntervalSince(attempts[0].at)
+        #expect(gap >= 0.75 * 30 && gap <= 30, "first retry after 22.5–30 s (retry.initial 30 s): \(gap)")
+        #expect(!harness.files.contains("c.rapport.2027-01-15.-1d.json"), "not the fallback")
     }
 
     @Test("samverkanctl retry: once more now; after the route is fixed by a reload, it goes out")
