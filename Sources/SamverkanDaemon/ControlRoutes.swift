@@ -177,7 +177,8 @@ struct ControlRoutes: ControlHandler {
             logger.warning("fault injection: wedging the scheduler loop")
             await runtime.scheduler.wedge()
             return json(["wedged": true])
-        case (_, let path) where Self.resources.contains(path.first ?? ""):
+        case (_, let path)
+        where Self.resources.contains(path.first ?? "") && !(segments.first == "v1" && path == ["metrics"]):
             return error(405, "method_not_allowed", "\(request.method) is not allowed on \(request.path)")
         default:
             return error(404, "not_found", "no route \(request.method) \(request.path)")

@@ -76,7 +76,10 @@ extension Runtime {
             return ICalendar.Event(
                 uid: deadline.id, summary: deadline.title,
                 description:
-                    "\(titles[deadline.agreement] ?? deadline.agreement)\nId: \(deadline.id)\nMarkera som klar: samverkanctl done \(deadline.id)",
+                    "\(titles[deadline.agreement] ?? deadline.agreement)\nId: \(deadline.id)\n"
+                    + (deadline.origin == .case
+                        ? "Stäng ärendet: samverkanctl case close \(deadline.id.split(separator: "/").last ?? "") contacted|unreachable|declined"
+                        : "Markera som klar: samverkanctl done \(deadline.id)"),
                 start: deadline.due,
                 // A round's reminders go to each respondent at the same time: one alarm per time.
                 alarms: Set(

@@ -219,7 +219,10 @@ actor Runtime {
         loadedAt = clock.now()
         lastReloadError = nil
         metrics.reloaded(success: true)
-        let summary = report?.summary(zone: newConfig.zone) ?? "no change"
+        var summary = report?.summary(zone: newConfig.zone) ?? "no change"
+        if changed, report?.isEmpty ?? true {
+            summary = "no change in deadlines (the config changed: sinks, routes, templates or wording)"
+        }
         logger.notice(
             "config reloaded (\(who)): generation \(generation), \(summary)",
             metadata: [
@@ -340,6 +343,14 @@ actor Runtime {
         -> CompletionResultView
     {
         let now = clock.now()
+        // A case is done when it is closed with its outcome, which `done` would not record.
+        if let stored = try await store.deadline(id: id), stored.deadline.origin == .case {
+            let reference = id.split(separator: "/").last.map(String.init) ?? id
+            throw StoreError(
+                .conflict,
+                "\(id) is case \(reference): close it with its outcome, `samverkanctl case close \(reference) contacted|unreachable|declined`"
+            )
+        }
         let result = try await store.complete(deadlineID: id, role: role, by: by, note: note, at: now)
         scheduler.wakeUp()
         let due = try await store.deadline(id: id)?.deadline.due ?? now

@@ -13,7 +13,7 @@ extension SQLiteStore {
                 else {
                     throw StoreError(
                         .conflict,
-                        "case \(reference) exists already (\(existing.isOpen ? "open" : "closed"), \(existing.agreement)/\(existing.window), opened \(existing.openedAt.formatted(.iso8601)) UTC); use another reference"
+                        "case \(reference) exists already (\(existing.isOpen ? "open" : "closed"), \(existing.agreement)/\(existing.window), opened \(existing.openedAt.formatted(.iso8601))); use another reference"
                     )
                 }
                 return CaseOpened(record: existing, deadline: try Self.listing(existing.deadlineID, db), created: false)

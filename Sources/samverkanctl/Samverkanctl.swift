@@ -161,7 +161,10 @@ struct Status: FailingCommand {
             ],
         ]
         if status.deadlines.deadLetters > 0 {
-            rows.append(["olevererade", "\(status.deadlines.deadLetters) meddelanden gick inte att leverera"])
+            let count = status.deadlines.deadLetters
+            rows.append([
+                "olevererade", "\(count) \(count == 1 ? "meddelande" : "meddelanden") gick inte att leverera",
+            ])
         }
         if let next = status.nextDue {
             rows.append(["nästa", "\(HumanFormat.when(next.due, now: now))  \(next.title)  [\(next.id)]"])

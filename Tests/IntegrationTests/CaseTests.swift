@@ -96,6 +96,11 @@ struct CaseTests {
         #expect(open?["state"] as? String == "open")
         #expect((open?["seconds_left"] as? Int ?? 0) < 0)
 
+        // `done` is not how a case ends: it says to close it with its outcome.
+        let done = try await ProcessRunner.run(
+            TestEnvironment.ctl, ["done", "prov/smadit/\(assigned)", "--socket", daemon.socketPath])
+        #expect(done.status == 1 && done.stderr.contains("case close \(assigned)"), "\(done.output)")
+
         // Closing: the outcome is checked, closing twice the same way is harmless.
         #expect(
             try await post("/v1/cases/\(assigned)/close", #"{"outcome": "forgot"}"#, socket: daemon.socketPath).status
