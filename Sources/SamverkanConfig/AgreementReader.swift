@@ -76,21 +76,21 @@ struct AgreementReader {
         return agreement
     }
 
-    private func slug(_ value: YAMLValue?, _ log: inout DiagnosticLog, what: String) -> String? {
-        guard let value, let text = value.string(&log, what: what) else { return nil }
+    private func slug(_ value: YAMLValue?, _ log: inout DiagnosticLog, what: @autoclosure () -> String) -> String? {
+        guard let value, let text = value.string(&log, what: what()) else { return nil }
         guard isSlug(text) else {
-            log.error(file, value.position, "\(what) '\(text)' must be a slug: lower-case letters, digits and '-'")
+            log.error(file, value.position, "\(what()) '\(text)' must be a slug: lower-case letters, digits and '-'")
             return nil
         }
         return text
     }
 
-    private func fuzzyDate(_ value: YAMLValue, anchor: FuzzyDate.Anchor, _ log: inout DiagnosticLog, what: String)
-        -> FuzzyDate?
-    {
-        guard let text = value.string(&log, what: what) else { return nil }
+    private func fuzzyDate(
+        _ value: YAMLValue, anchor: FuzzyDate.Anchor, _ log: inout DiagnosticLog, what: @autoclosure () -> String
+    ) -> FuzzyDate? {
+        guard let text = value.string(&log, what: what()) else { return nil }
         guard let date = FuzzyDate(parsing: text, anchor: anchor) else {
-            log.error(file, value.position, "\(what) '\(text)' is not a date (YYYY-MM-DD, YYYY-MM or YYYY)")
+            log.error(file, value.position, "\(what()) '\(text)' is not a date (YYYY-MM-DD, YYYY-MM or YYYY)")
             return nil
         }
         return date
@@ -190,10 +190,10 @@ struct AgreementReader {
         }
     }
 
-    private func readRoles(_ value: YAMLValue?, agreement: Agreement, _ log: inout DiagnosticLog, what: String)
-        -> [String]
-    {
-        guard let value, let items = value.list(&log, what: what) else { return [] }
+    private func readRoles(
+        _ value: YAMLValue?, agreement: Agreement, _ log: inout DiagnosticLog, what: @autoclosure () -> String
+    ) -> [String] {
+        guard let value, let items = value.list(&log, what: what()) else { return [] }
         var roles: [String] = []
         for item in items {
             guard let role = item.string(&log, what: "a role") else { continue }
