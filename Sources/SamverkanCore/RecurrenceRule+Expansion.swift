@@ -26,6 +26,18 @@ extension RecurrenceRule {
         }
     }
 
+    /// The fewest days between two consecutive occurrences in `from...through`, or nil when
+    /// there are fewer than two.
+    public func shortestGap(start: LocalDate, from: LocalDate, through: LocalDate) -> Int? {
+        var shortest: Int?
+        var previous: Int?
+        forEachOccurrence(start: start, from: from, through: through) { day in
+            if let previous { shortest = min(shortest ?? Int.max, day - previous) }
+            previous = day
+        }
+        return shortest
+    }
+
     /// The first occurrence on or after `from` and on or before `through`, if any.
     public func firstOccurrence(start: LocalDate, onOrAfter from: LocalDate, through: LocalDate) -> LocalDate? {
         var found: Int?
