@@ -1,5 +1,4 @@
 import SamverkanCore
-import Yams
 
 /// Reads one `agreements.d/*.yaml` file into an `Agreement`, checking ids, dates, roles and
 /// lead times.
@@ -16,8 +15,7 @@ struct AgreementReader {
     static let scheduleKeys = ["date", "before_end", "rrule", "start", "time", "working_day"]
     static let windowKeys = ["id", "kind", "duration", "remind_after", "escalate_after", "escalate_to", "notify"]
 
-    func read(_ root: Node, _ log: inout DiagnosticLog) -> Agreement? {
-        let value = YAMLValue(node: root, file: file)
+    func read(_ value: YAMLValue, _ log: inout DiagnosticLog) -> Agreement? {
         guard let map = value.mapping(&log, what: "an agreement", allowed: Self.keys) else { return nil }
         let id = slug(map.required("id", &log, what: "the agreement"), &log, what: "agreement id") ?? "?"
         let title = map.required("title", &log, what: "agreement '\(id)'")?.string(&log, what: "title") ?? id
@@ -179,9 +177,8 @@ struct AgreementReader {
             return
         }
         // Two years of occurrences show the shortest gap of any rule of the subset.
-        let dates = rule.occurrences(start: start, from: first, through: min(end, first.adding(days: 731)))
-        let gaps = zip(dates, dates.dropFirst()).map { $0.days(until: $1) }
-        guard let shortest = gaps.min() else { return }
+        guard let shortest = rule.shortestGap(start: start, from: first, through: min(end, first.adding(days: 731)))
+        else { return }
         for lead in remind where lead.approximateSeconds >= shortest * 86_400 {
             log.error(
                 file, map["remind"]?.position ?? position,

@@ -60,7 +60,7 @@ public struct ConfigLoader: Sendable {
         // Files are read, parsed and checked on every core, a batch at a time, and their results
         // taken in file order: the diagnostics, the fingerprint and the agreements handed over
         // come out as if the files were read one by one, while memory holds one batch.
-        let batchSize = 256
+        let batchSize = 64
         var batchStart = 0
         while batchStart < names.count {
             let batch = names[batchStart..<min(batchStart + batchSize, names.count)]
@@ -118,7 +118,7 @@ public struct ConfigLoader: Sendable {
             guard let text, let root = ConfigLoader.parse(text, file: path, &log) else { return }
             let reader = AgreementReader(file: path, zone: zone, today: today, calendar: calendar)
             agreement = reader.read(root, &log)
-            position = YAMLValue(node: root, file: path).position
+            position = root.position
         }
     }
 
@@ -177,7 +177,8 @@ public struct ConfigLoader: Sendable {
         return bytes
     }
 
-    static func parse(_ text: String, file: String, _ log: inout DiagnosticLog) -> Node? {
+    /// The document's root, or nil with the problem logged.
+    static func parse(_ text: String, file: String, _ log: inout DiagnosticLog) -> YAMLValue? {
         do {
             // The basic resolver: every scalar stays a string and the readers parse what they need;
             // resolving tags runs regular expressions on every plain scalar and dominated loading.
@@ -186,7 +187,7 @@ public struct ConfigLoader: Sendable {
                 log.error(file, .start, "file is empty; expected a mapping")
                 return nil
             }
-            return node
+            return YAMLValue(root: YAMLDocument(node, file: file))
         } catch let error as YamlError {
             switch error {
             case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
