@@ -45,16 +45,11 @@ public struct DeadlineStream: Sendable {
         state: String, noticeState: String, chunkSize: Int = 1 << 18,
         to write: (UnsafeRawBufferPointer) throws(E) -> Void
     ) throws(E) {
-        var stateBlock = Array(#"","state":""#.utf8)
-        DeadlineJSON.appendEscaped(state, to: &stateBlock)
-        stateBlock.append(contentsOf: #"","notices":["#.utf8)
-        var noticeTail = Array(#"","state":""#.utf8)
-        DeadlineJSON.appendEscaped(noticeState, to: &noticeTail)
-        noticeTail.append(contentsOf: #""}"#.utf8)
+        let pieces = JSONPieces(state: state, noticeState: noticeState)
         // Room for any one deadline, so a block is only ever checked between deadlines.
-        let longest = runs.longestDeadline(stateBlock: stateBlock.count, noticeTail: noticeTail.count)
+        let longest = runs.longestDeadline(stateBlock: pieces.stateBlock.count, noticeTail: pieces.noticeTail.count)
         var block = OutputBlock(capacity: max(chunkSize, 2 * longest))
-        var times: [NoticeTime] = []
+        var times = [NoticeTime](repeating: NoticeTime(at: 0, order: 0, piece: 0), count: runs.mostNotices)
         var count = 0
         block.append(UInt8(ascii: "["))
         while !heap.isEmpty {
@@ -62,9 +57,7 @@ public struct DeadlineStream: Sendable {
                 try write(block.bytes)
                 block.removeAll()
             }
-            runs.writeDeadline(
-                heap[0], first: count == 0, stateBlock: stateBlock, noticeTail: noticeTail, times: &times,
-                to: &block)
+            runs.writeDeadline(heap[0], first: count == 0, pieces: pieces, times: &times, to: &block)
             count += 1
             var next = heap[0]
             if runs.advance(&next) {
@@ -80,16 +73,24 @@ public struct DeadlineStream: Sendable {
         try write(block.bytes)
     }
 
+    /// Moves the cursor at `start` down to its place. The cursor is held aside while the smaller
+    /// child moves up into the hole (one write a level instead of a swap's two), on the heap's
+    /// memory directly: this runs once for every deadline written.
     private mutating func siftDown(from start: Int) {
-        var parent = start
-        while true {
-            let left = 2 * parent + 1
-            guard left < heap.count else { return }
-            let right = left + 1
-            let child = right < heap.count && heap[right].precedes(heap[left]) ? right : left
-            guard heap[child].precedes(heap[parent]) else { return }
-            heap.swapAt(parent, child)
-            parent = child
+        heap.withUnsafeMutableBufferPointer { heap in
+            let count = heap.count
+            guard start < count else { return }
+            let moving = heap[start]
+            var hole = start
+            while true {
+                var child = 2 * hole + 1
+                guard child < count else { break }
+                if child + 1 < count && heap[child + 1].precedes(heap[child]) { child += 1 }
+                guard heap[child].precedes(moving) else { break }
+                heap[hole] = heap[child]
+                hole = child
+            }
+            heap[hole] = moving
         }
     }
 }
@@ -104,14 +105,14 @@ extension DeadlineStream {
         let lowerDay: Int
         var strings = ByteStrings()
         /// Every obligation with a nominal date in range, in the order they were added.
-        var obligations: [CompiledObligation] = []
+        var obligations = ChunkedArray<CompiledObligation>()
         var shapes: [Shape] = []
         var shapeNumbers: [ShapeKey: Int32] = [:]
         var notices: [NoticeSpec] = []
         /// Each obligation's nominal dates as day numbers: a run of unsigned LEB128 numbers, the
         /// first counted from `lowerDay - 1` and each next one from the one before (so every
         /// number is at least 1, and mostly fits a byte), ended by a 0.
-        var occurrences: [UInt8] = []
+        var occurrences = ChunkedArray<UInt8>()
         var longestAgreementID = 0
 
         public init(from: LocalDate, through: LocalDate) {
@@ -170,34 +171,34 @@ extension DeadlineStream {
             // Rank by `AGREEMENT/OBLIGATION/`: the agreement ids first; where one is the start of
             // the other, the shorter is followed by `/`, which no slug character equals.
             let slash = UInt8(ascii: "/")
-            let order = strings.bytes.withUnsafeBufferPointer { bytes in
+            var order = [Int32](0..<Int32(obligations.count))
+            strings.bytes.withUnsafeBufferPointer { bytes in
                 func id(_ obligation: CompiledObligation) -> UnsafeBufferPointer<UInt8> {
                     UnsafeBufferPointer(rebasing: bytes[strings.range(obligation.agreementID)])
                 }
                 func middle(_ obligation: CompiledObligation) -> UnsafeBufferPointer<UInt8> {
                     UnsafeBufferPointer(rebasing: bytes[strings.range(shapes[Int(obligation.shape)].middle)])
                 }
-                return obligations.indices.sorted { a, b in
-                    let x = id(obligations[a])
-                    let y = id(obligations[b])
+                order.sort { a, b in
+                    let x = id(obligations[Int(a)])
+                    let y = id(obligations[Int(b)])
                     let common = min(x.count, y.count)
                     for i in 0..<common where x[i] != y[i] { return x[i] < y[i] }
                     if x.count < y.count { return slash < y[common] }
                     if x.count > y.count { return x[common] < slash }
-                    return middle(obligations[a]).lexicographicallyPrecedes(middle(obligations[b]))
+                    return middle(obligations[Int(a)]).lexicographicallyPrecedes(middle(obligations[Int(b)]))
                 }
             }
             var runs = Runs(
                 planner: planner, fromDay: from.dayNumber, throughDay: through.dayNumber, lowerDay: lowerDay,
-                strings: strings, obligations: order.map { obligations[$0] }, shapes: shapes, notices: notices,
+                strings: strings, obligations: obligations, shapes: shapes, notices: notices,
                 occurrences: occurrences, longestAgreementID: longestAgreementID)
-            obligations = []
             var heap: [Cursor] = []
-            heap.reserveCapacity(runs.obligations.count)
-            for rank in runs.obligations.indices {
+            heap.reserveCapacity(obligations.count)
+            for (rank, index) in order.enumerated() {
                 var cursor = Cursor(
-                    due: 0, rank: Int32(rank), position: runs.obligations[rank].occurrences,
-                    nominal: Int32(lowerDay - 1), dueDay: 0)
+                    due: 0, rank: Int32(rank), obligation: index, position: obligations[Int(index)].occurrences,
+                    nominal: Int32(lowerDay - 1))
                 if runs.advance(&cursor) { heap.append(cursor) }
             }
             var stream = DeadlineStream(runs: runs, heap: heap)
@@ -321,12 +322,13 @@ extension DeadlineStream {
     struct Cursor: Sendable {
         /// The due instant, UTC seconds since 1970.
         var due: Int
-        /// The obligation's place in id order (and its index in `Runs.obligations`).
+        /// The obligation's place in id order.
         var rank: Int32
+        /// Its index in `Runs.obligations`.
+        var obligation: Int32
         /// The next number in `occurrences`.
         var position: Int32
         var nominal: Int32
-        var dueDay: Int32
 
         @inline(__always)
         func precedes(_ other: Cursor) -> Bool { due < other.due || (due == other.due && rank < other.rank) }
@@ -346,10 +348,10 @@ extension DeadlineStream {
         let throughDay: Int
         let lowerDay: Int
         let strings: ByteStrings
-        let obligations: [CompiledObligation]
+        let obligations: ChunkedArray<CompiledObligation>
         let shapes: [Shape]
         let notices: [NoticeSpec]
-        let occurrences: [UInt8]
+        let occurrences: ChunkedArray<UInt8>
         let longestAgreementID: Int
         /// Offsets for due instants and for printed times; two cursors, as the two walk through
         /// time at different places (the next due date against the reminders before this one).
@@ -358,7 +360,8 @@ extension DeadlineStream {
 
         init(
             planner: Planner, fromDay: Int, throughDay: Int, lowerDay: Int, strings: ByteStrings,
-            obligations: [CompiledObligation], shapes: [Shape], notices: [NoticeSpec], occurrences: [UInt8],
+            obligations: ChunkedArray<CompiledObligation>, shapes: [Shape], notices: [NoticeSpec],
+            occurrences: ChunkedArray<UInt8>,
             longestAgreementID: Int
         ) {
             self.planner = planner
@@ -377,7 +380,9 @@ extension DeadlineStream {
 
         /// The nominal day after `previous` in a run of dates, or nil at its end.
         @inline(__always)
-        static func nextNominal(after previous: Int, in occurrences: [UInt8], at position: inout Int) -> Int? {
+        static func nextNominal(after previous: Int, in occurrences: ChunkedArray<UInt8>, at position: inout Int)
+            -> Int?
+        {
             var delta = 0
             var shift = 0
             var byte: UInt8
@@ -403,7 +408,7 @@ extension DeadlineStream {
         /// Moves `cursor` to its obligation's next deadline due in the range; false when there is
         /// none left.
         mutating func advance(_ cursor: inout Cursor) -> Bool {
-            let obligation = obligations[Int(cursor.rank)]
+            let obligation = obligations[Int(cursor.obligation)]
             let shape = shapes[Int(obligation.shape)]
             var position = Int(cursor.position)
             var nominal = Int(cursor.nominal)
@@ -420,9 +425,9 @@ extension DeadlineStream {
                 let local = due + dueOffsets.offset(atUTC: due)
                 let localDay = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
                 guard localDay >= fromDay && localDay <= throughDay else { continue }
-                cursor = Cursor(
-                    due: due, rank: cursor.rank, position: Int32(position), nominal: Int32(nominal),
-                    dueDay: Int32(dueDay))
+                cursor.due = due
+                cursor.position = Int32(position)
+                cursor.nominal = Int32(nominal)
                 return true
             }
             return false
@@ -446,18 +451,24 @@ extension DeadlineStream {
             return longest + 16
         }
 
-        /// Writes the deadline at `cursor` as `DeadlineJSON.append` writes it.
+        /// Writes the deadline at `cursor` as `DeadlineJSON.append` writes it. `times` is room for
+        /// the notices of any shape.
         mutating func writeDeadline(
-            _ cursor: Cursor, first: Bool, stateBlock: [UInt8], noticeTail: [UInt8], times: inout [NoticeTime],
-            to block: inout OutputBlock
+            _ cursor: Cursor, first: Bool, pieces: JSONPieces, times: inout [NoticeTime], to block: inout OutputBlock
         ) {
-            let obligation = obligations[Int(cursor.rank)]
+            let obligation = obligations[Int(cursor.obligation)]
             let shape = shapes[Int(obligation.shape)]
-            let dueDay = Int(cursor.dueDay)
+            let dueDay: Int
+            do {
+                dueDay = try planner.dueDay(nominal: Int(cursor.nominal), move: shape.move)
+            } catch {
+                preconditionFailure("DeadlineStream.Builder.build checked every date: \(error)")
+            }
 
             // The notices by instant, then id, as `Planner.makeDeadline` sorts them.
-            times.removeAll(keepingCapacity: true)
-            for notice in notices[Int(shape.noticeStart)..<Int(shape.noticeEnd)] {
+            var count = 0
+            for index in Int(shape.noticeStart)..<Int(shape.noticeEnd) {
+                let notice = notices[index]
                 let at: Int
                 switch notice.lead {
                 case .hours(let n)?:
@@ -475,36 +486,44 @@ extension DeadlineStream {
                 }
                 let time = NoticeTime(at: at, order: notice.order, piece: notice.piece)
                 // Insertion sort: a deadline has a handful of notices.
-                var index = times.count
-                times.append(time)
-                while index > 0 && (times[index - 1].at, times[index - 1].order) > (time.at, time.order) {
-                    times[index] = times[index - 1]
-                    index -= 1
+                var slot = count
+                while slot > 0 && (times[slot - 1].at, times[slot - 1].order) > (time.at, time.order) {
+                    times[slot] = times[slot - 1]
+                    slot -= 1
                 }
-                times[index] = time
+                times[slot] = time
+                count += 1
             }
 
             let agreementID = strings.range(obligation.agreementID)
-            let middle = strings.range(shape.middle)
-            block.append(first ? Self.firstOpening : Self.nextOpening)
+            block.append(first ? pieces.firstOpening : pieces.nextOpening)
+            // The deadline id, written once and copied into every notice id.
+            let id = block.count
             block.append(strings.bytes, agreementID)
-            block.append(strings.bytes, middle)
+            block.append(strings.bytes, strings.range(shape.middle))
             block.appendDate(Int(cursor.nominal))
-            block.append(Self.agreementKey)
+            let idEnd = block.count
+            block.append(pieces.agreementKey)
             block.append(strings.bytes, agreementID)
             block.append(strings.bytes, strings.range(shape.fields))
+            // The due time, copied into the notices at the due instant.
+            let due = block.count
             appendTime(cursor.due, to: &block)
-            block.append(stateBlock)
-            for (index, time) in times.enumerated() {
-                block.append(index == 0 ? Self.noticeOpening : Self.nextNoticeOpening)
-                block.append(strings.bytes, agreementID)
-                block.append(strings.bytes, middle)
-                block.appendDate(Int(cursor.nominal))
+            let dueEnd = block.count
+            block.append(pieces.stateBlock)
+            for index in 0..<count {
+                let time = times[index]
+                block.append(index == 0 ? pieces.noticeOpening : pieces.nextNoticeOpening)
+                block.appendCopy(of: id..<idEnd)
                 block.append(strings.bytes, strings.range(time.piece))
-                appendTime(time.at, to: &block)
-                block.append(noticeTail)
+                if time.at == cursor.due {
+                    block.appendCopy(of: due..<dueEnd)
+                } else {
+                    appendTime(time.at, to: &block)
+                }
+                block.append(pieces.noticeTail)
             }
-            block.append(Self.closing)
+            block.append(pieces.closing)
         }
 
         private mutating func appendTime(_ utc: Int, to block: inout OutputBlock) {
@@ -512,12 +531,33 @@ extension DeadlineStream {
             block.appendTime(utc: utc, offset: offset)
         }
 
-        static let firstOpening = Array("\n{\"id\":\"".utf8)
-        static let nextOpening = Array(",\n{\"id\":\"".utf8)
-        static let agreementKey = Array(#"","agreement":""#.utf8)
-        static let noticeOpening = Array(#"{"id":""#.utf8)
-        static let nextNoticeOpening = Array(#",{"id":""#.utf8)
-        static let closing = Array("]}".utf8)
+        /// The most notices a deadline has.
+        var mostNotices: Int { shapes.map { Int($0.noticeEnd - $0.noticeStart) }.max() ?? 0 }
+    }
+
+    /// The fixed pieces of a deadline's JSON.
+    struct JSONPieces {
+        let firstOpening = Array("\n{\"id\":\"".utf8)
+        let nextOpening = Array(",\n{\"id\":\"".utf8)
+        let agreementKey = Array(#"","agreement":""#.utf8)
+        /// `","state":"STATE","notices":[`.
+        let stateBlock: [UInt8]
+        let noticeOpening = Array(#"{"id":""#.utf8)
+        let nextNoticeOpening = Array(#",{"id":""#.utf8)
+        /// `","state":"STATE"}`, closing a notice.
+        let noticeTail: [UInt8]
+        let closing = Array("]}".utf8)
+
+        init(state: String, noticeState: String) {
+            var stateBlock = Array(#"","state":""#.utf8)
+            DeadlineJSON.appendEscaped(state, to: &stateBlock)
+            stateBlock.append(contentsOf: #"","notices":["#.utf8)
+            self.stateBlock = stateBlock
+            var noticeTail = Array(#"","state":""#.utf8)
+            DeadlineJSON.appendEscaped(noticeState, to: &noticeTail)
+            noticeTail.append(contentsOf: #""}"#.utf8)
+            self.noticeTail = noticeTail
+        }
     }
 }
 
@@ -528,6 +568,7 @@ struct OutputBlock: ~Copyable {
     private let base: UnsafeMutablePointer<UInt8>
     let capacity: Int
     private(set) var count = 0
+    private var dates = RFC3339.DateCache()
 
     init(capacity: Int) {
         self.capacity = capacity
@@ -561,15 +602,23 @@ struct OutputBlock: ~Copyable {
     @inline(__always)
     mutating func append(_ bytes: [UInt8]) { append(bytes, bytes.indices) }
 
+    /// A copy of bytes written earlier (the range must lie before `count`).
+    @inline(__always)
+    mutating func appendCopy(of range: Range<Int>) {
+        precondition(range.upperBound <= count && count + range.count <= capacity, "OutputBlock overflow")
+        (base + count).update(from: base + range.lowerBound, count: range.count)
+        count += range.count
+    }
+
     /// `YYYY-MM-DD` of a day number, as `LocalDate` prints it.
     mutating func appendDate(_ dayNumber: Int) {
         precondition(count + RFC3339.maximumLength <= capacity, "OutputBlock overflow")
-        count += RFC3339.writeDate(dayNumber: dayNumber, to: base + count)
+        count += dates.write(dayNumber: dayNumber, to: base + count)
     }
 
     /// An RFC 3339 local time with offset.
     mutating func appendTime(utc: Int, offset: Int) {
         precondition(count + RFC3339.maximumLength <= capacity, "OutputBlock overflow")
-        count += RFC3339.write(utc: utc, offset: offset, to: base + count)
+        count += RFC3339.write(utc: utc, offset: offset, to: base + count) { dates.write(dayNumber: $0, to: $1) }
     }
 }

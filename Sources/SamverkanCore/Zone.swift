@@ -194,10 +194,19 @@ enum RFC3339 {
     /// Writes the local time of `utc` (seconds since 1970) at UTC offset `offset` seconds to
     /// `out`, which has room for ``maximumLength`` bytes, and returns how many bytes it wrote.
     static func write(utc: Int, offset: Int, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        write(utc: utc, offset: offset, to: out) { writeDate(dayNumber: $0, to: $1) }
+    }
+
+    /// ``write(utc:offset:to:)`` with the date written by `writeDate` (a cache of dates).
+    @inline(__always)
+    static func write(
+        utc: Int, offset: Int, to out: UnsafeMutablePointer<UInt8>,
+        writeDate: (_ dayNumber: Int, _ out: UnsafeMutablePointer<UInt8>) -> Int
+    ) -> Int {
         let seconds = utc + offset
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let rest = seconds - days * 86_400
-        let count = writeDate(dayNumber: days, to: out)
+        let count = writeDate(days, out)
         out[count] = UInt8(ascii: "T")
         twoDigits(rest / 3600, at: out + count + 1)
         out[count + 3] = UInt8(ascii: ":")
@@ -233,6 +242,37 @@ enum RFC3339 {
         out[7] = UInt8(ascii: "-")
         twoDigits(date.day, at: out + 8)
         return 10
+    }
+
+    /// Dates already printed, by day number: a plan has a few hundred distinct days and writes
+    /// millions of dates, and converting a day number to a date is most of a timestamp's work.
+    struct DateCache {
+        /// Direct-mapped by the low bits of the day number; a slot remembers its day.
+        private static var slots: Int { 64 }
+        private var days = [Int](repeating: .min, count: slots)
+        private var bytes = [UInt8](repeating: 0, count: slots * 10)
+
+        /// ``RFC3339/writeDate(dayNumber:to:)``, from the cache when the date is there.
+        mutating func write(dayNumber: Int, to out: UnsafeMutablePointer<UInt8>) -> Int {
+            let slot = dayNumber & (Self.slots - 1)
+            if days[slot] == dayNumber {
+                bytes.withUnsafeBufferPointer { cached in
+                    guard let base = cached.baseAddress else { return }
+                    out.update(from: base + slot * 10, count: 10)
+                }
+                return 10
+            }
+            let count = writeDate(dayNumber: dayNumber, to: out)
+            // Only four-digit years, which all have ten bytes, are kept.
+            if count == 10 {
+                days[slot] = dayNumber
+                bytes.withUnsafeMutableBufferPointer { cached in
+                    guard let base = cached.baseAddress else { return }
+                    (base + slot * 10).update(from: out, count: 10)
+                }
+            }
+            return count
+        }
     }
 
     /// `value` (0–99) as two decimal digits.

@@ -357,17 +357,22 @@ extension Plan {
     /// and the deadlines from it to standard output, so neither the config nor the plan is ever
     /// held as values (10,000 agreements plan to 400 MB of JSON).
     private func streamJSON(from first: LocalDate, through last: LocalDate) throws {
+        try makeStream(from: first, through: last).writeJSON(
+            state: "planned", noticeState: "planned", to: writeToStandardOutput)
+    }
+
+    /// The stream of the directory's plan; the loaded config is gone when it returns, so its
+    /// memory is free again before the plan is written.
+    private func makeStream(from first: LocalDate, through last: LocalDate) throws -> DeadlineStream {
         var builder = DeadlineStream.Builder(from: first, through: last)
         let config = try CheckConfig.loadForPlan(directory) { builder.add($0) }
         let planner = Planner(
             zone: config.zone, calendar: SwedishCalendar(closedDays: config.settings.closedDays), explains: false)
-        let stream: DeadlineStream
         do {
-            stream = try builder.build(planner: planner)
+            return try builder.build(planner: planner)
         } catch {
             throw Failure(message: error.message, code: Exit.userError)
         }
-        try stream.writeJSON(state: "planned", noticeState: "planned", to: writeToStandardOutput)
     }
 }
 
