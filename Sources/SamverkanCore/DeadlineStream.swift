@@ -201,7 +201,8 @@ extension DeadlineStream {
                     nominal: Int32(lowerDay - 1))
                 if runs.advance(&cursor) { heap.append(cursor) }
             }
-            var stream = DeadlineStream(runs: runs, heap: heap)
+            // Consumed into the stream, so that ordering the heap does not copy it.
+            var stream = DeadlineStream(runs: runs, heap: consume heap)
             for index in stride(from: stream.heap.count / 2 - 1, through: 0, by: -1) {
                 stream.siftDown(from: index)
             }

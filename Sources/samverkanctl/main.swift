@@ -361,13 +361,15 @@ extension Plan {
             state: "planned", noticeState: "planned", to: writeToStandardOutput)
     }
 
-    /// The stream of the directory's plan; the loaded config is gone when it returns, so its
-    /// memory is free again before the plan is written.
+    /// The stream of the directory's plan. The loaded config (its list of files, its templates)
+    /// is let go before the stream is built, so that its memory is free again for the stream's.
     private func makeStream(from first: LocalDate, through last: LocalDate) throws -> DeadlineStream {
         var builder = DeadlineStream.Builder(from: first, through: last)
-        let config = try CheckConfig.loadForPlan(directory) { builder.add($0) }
-        let planner = Planner(
-            zone: config.zone, calendar: SwedishCalendar(closedDays: config.settings.closedDays), explains: false)
+        let planner = try { () throws -> Planner in
+            let config = try CheckConfig.loadForPlan(directory) { builder.add($0) }
+            return Planner(
+                zone: config.zone, calendar: SwedishCalendar(closedDays: config.settings.closedDays), explains: false)
+        }()
         do {
             return try builder.build(planner: planner)
         } catch {
