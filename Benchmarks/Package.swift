@@ -17,6 +17,8 @@ let package = Package(
         .package(name: "samverkan", path: ".."),
         // The MallocInterposer trait gives the malloc metrics without jemalloc.
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        // The control socket's load generator talks HTTP/1.1 over the Unix socket with NIO.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         .executableTarget(
@@ -30,6 +32,16 @@ let package = Package(
             plugins: [
                 .plugin(name: "BenchmarkPlugin", package: "benchmark")
             ]
-        )
+        ),
+        // `scripts/bench/socket-load.sh` runs it against the real daemon (issue 8).
+        .executableTarget(
+            name: "SocketLoad",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Benchmarks/SocketLoad"
+        ),
     ]
 )

@@ -1,5 +1,4 @@
 import SamverkanCore
-import Yams
 
 /// Reads one `agreements.d/*.yaml` file into an `Agreement`, checking ids, dates, roles and
 /// lead times.
@@ -16,8 +15,7 @@ struct AgreementReader {
     static let scheduleKeys = ["date", "before_end", "rrule", "start", "time", "working_day"]
     static let windowKeys = ["id", "kind", "duration", "remind_after", "escalate_after", "escalate_to", "notify"]
 
-    func read(_ root: Node, _ log: inout DiagnosticLog) -> Agreement? {
-        let value = YAMLValue(node: root, file: file)
+    func read(_ value: YAMLValue, _ log: inout DiagnosticLog) -> Agreement? {
         guard let map = value.mapping(&log, what: "an agreement", allowed: Self.keys) else { return nil }
         let id = slug(map.required("id", &log, what: "the agreement"), &log, what: "agreement id") ?? "?"
         let title = map.required("title", &log, what: "agreement '\(id)'")?.string(&log, what: "title") ?? id
@@ -76,21 +74,21 @@ struct AgreementReader {
         return agreement
     }
 
-    private func slug(_ value: YAMLValue?, _ log: inout DiagnosticLog, what: String) -> String? {
-        guard let value, let text = value.string(&log, what: what) else { return nil }
+    private func slug(_ value: YAMLValue?, _ log: inout DiagnosticLog, what: @autoclosure () -> String) -> String? {
+        guard let value, let text = value.string(&log, what: what()) else { return nil }
         guard isSlug(text) else {
-            log.error(file, value.position, "\(what) '\(text)' must be a slug: lower-case letters, digits and '-'")
+            log.error(file, value.position, "\(what()) '\(text)' must be a slug: lower-case letters, digits and '-'")
             return nil
         }
         return text
     }
 
-    private func fuzzyDate(_ value: YAMLValue, anchor: FuzzyDate.Anchor, _ log: inout DiagnosticLog, what: String)
-        -> FuzzyDate?
-    {
-        guard let text = value.string(&log, what: what) else { return nil }
+    private func fuzzyDate(
+        _ value: YAMLValue, anchor: FuzzyDate.Anchor, _ log: inout DiagnosticLog, what: @autoclosure () -> String
+    ) -> FuzzyDate? {
+        guard let text = value.string(&log, what: what()) else { return nil }
         guard let date = FuzzyDate(parsing: text, anchor: anchor) else {
-            log.error(file, value.position, "\(what) '\(text)' is not a date (YYYY-MM-DD, YYYY-MM or YYYY)")
+            log.error(file, value.position, "\(what()) '\(text)' is not a date (YYYY-MM-DD, YYYY-MM or YYYY)")
             return nil
         }
         return date
@@ -179,9 +177,8 @@ struct AgreementReader {
             return
         }
         // Two years of occurrences show the shortest gap of any rule of the subset.
-        let dates = rule.occurrences(start: start, from: first, through: min(end, first.adding(days: 731)))
-        let gaps = zip(dates, dates.dropFirst()).map { $0.days(until: $1) }
-        guard let shortest = gaps.min() else { return }
+        guard let shortest = rule.shortestGap(start: start, from: first, through: min(end, first.adding(days: 731)))
+        else { return }
         for lead in remind where lead.approximateSeconds >= shortest * 86_400 {
             log.error(
                 file, map["remind"]?.position ?? position,
@@ -190,10 +187,10 @@ struct AgreementReader {
         }
     }
 
-    private func readRoles(_ value: YAMLValue?, agreement: Agreement, _ log: inout DiagnosticLog, what: String)
-        -> [String]
-    {
-        guard let value, let items = value.list(&log, what: what) else { return [] }
+    private func readRoles(
+        _ value: YAMLValue?, agreement: Agreement, _ log: inout DiagnosticLog, what: @autoclosure () -> String
+    ) -> [String] {
+        guard let value, let items = value.list(&log, what: what()) else { return [] }
         var roles: [String] = []
         for item in items {
             guard let role = item.string(&log, what: "a role") else { continue }

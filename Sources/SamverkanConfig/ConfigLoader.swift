@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 public import SamverkanCore
 import Yams
@@ -19,15 +20,31 @@ public struct ConfigLoader: Sendable {
 
     /// Loads once, asking for today's date in the config's own zone once the zone is known.
     public func load(directory: String, today todayInZone: (Zone) -> LocalDate?) throws(ConfigError) -> LoadedConfig {
+        var agreements: [Agreement] = []
+        var config = try load(directory: directory, today: todayInZone) { agreements.append($0) }
+        config.agreements = agreements
+        return config
+    }
+
+    /// Loads like ``load(directory:today:)``, but hands each agreement to `handOver`, in file
+    /// order, instead of keeping it: the config returned has no agreements. This is for configs
+    /// too large to hold as values, such as `samverkanctl plan --json` of thousands of them.
+    ///
+    /// Agreements are handed over before the whole directory has been checked, each once its own
+    /// file has been read without errors; when loading throws, the caller must discard what it
+    /// was given.
+    public func load(
+        directory: String, today todayInZone: (Zone) -> LocalDate?, handingOver handOver: (Agreement) -> Void
+    ) throws(ConfigError) -> LoadedConfig {
         var log = DiagnosticLog()
         var hasher = Fingerprint()
         let settingsPath =
             directory.hasSuffix("/") ? directory + Self.settingsFile : directory + "/" + Self.settingsFile
         var files = [settingsPath]
         var settings = DaemonSettings()
-        if let text = readFile(settingsPath, &log) {
+        if let text = Self.readFile(settingsPath, &log) {
             hasher.add(Self.settingsFile, text)
-            if let root = parse(text, file: settingsPath, &log) {
+            if let root = Self.parse(text, file: settingsPath, &log) {
                 settings = SettingsReader(file: settingsPath).read(root, &log)
             }
         }
@@ -35,27 +52,43 @@ public struct ConfigLoader: Sendable {
         let today = todayInZone(zone)
         let calendar = SwedishCalendar(closedDays: settings.closedDays)
 
-        var agreements: [(Agreement, file: String, position: Position)] = []
         let agreementsPath = (directory.hasSuffix("/") ? directory : directory + "/") + Self.agreementsDirectory
-        for name in yamlFiles(in: agreementsPath) {
-            let path = agreementsPath + "/" + name
-            files.append(path)
-            guard let text = readFile(path, &log) else { continue }
-            hasher.add(Self.agreementsDirectory + "/" + name, text)
-            guard let root = parse(text, file: path, &log) else { continue }
-            let reader = AgreementReader(file: path, zone: zone, today: today, calendar: calendar)
-            if let agreement = reader.read(root, &log) {
-                agreements.append((agreement, path, YAMLValue(node: root, file: path).position))
-            }
-        }
-
+        let names = yamlFiles(in: agreementsPath)
+        // Agreement id → the first file defining it; duplicates are reported after every file.
         var firstFile: [String: String] = [:]
-        for (agreement, file, position) in agreements {
-            if let other = firstFile[agreement.id] {
-                log.error(file, position, "duplicate agreement id '\(agreement.id)' (also defined in \(other))")
-            } else {
-                firstFile[agreement.id] = file
+        var duplicates: [(file: String, position: Position, id: String, other: String)] = []
+        // Files are read, parsed and checked on every core, a batch at a time, and their results
+        // taken in file order: the diagnostics, the fingerprint and the agreements handed over
+        // come out as if the files were read one by one, while memory holds one batch.
+        let batchSize = 64
+        var batchStart = 0
+        while batchStart < names.count {
+            let batch = names[batchStart..<min(batchStart + batchSize, names.count)]
+            let paths = batch.map { agreementsPath + "/" + $0 }
+            let results = Self.concurrentMap(paths) { path in
+                AgreementFile(path: path, zone: zone, today: today, calendar: calendar)
             }
+            for (name, result) in zip(batch, results) {
+                files.append(result.path)
+                log.append(result.log)
+                guard let text = result.text else { continue }
+                hasher.add(Self.agreementsDirectory + "/" + name, text)
+                guard let agreement = result.agreement else { continue }
+                if let other = firstFile[agreement.id] {
+                    duplicates.append((result.path, result.position, agreement.id, other))
+                } else {
+                    firstFile[agreement.id] = result.path
+                }
+                // A file with errors fails the whole load: its agreement (an id of "?", say) is
+                // not worth handing over.
+                if !result.log.hasErrors { handOver(agreement) }
+            }
+            batchStart += batch.count
+        }
+        for duplicate in duplicates {
+            log.error(
+                duplicate.file, duplicate.position,
+                "duplicate agreement id '\(duplicate.id)' (also defined in \(duplicate.other))")
         }
 
         let templates = NoticeTemplates.load(configDirectory: directory, &log)
@@ -64,34 +97,97 @@ public struct ConfigLoader: Sendable {
             throw ConfigError(diagnostics: log.items)
         }
         return LoadedConfig(
-            directory: directory, settings: settings, zone: zone, agreements: agreements.map(\.0),
-            warnings: log.items, fingerprint: hasher.hex, files: files, templates: templates)
+            directory: directory, settings: settings, zone: zone, agreements: [], warnings: log.items,
+            fingerprint: hasher.hex, files: files, templates: templates)
     }
 
-    private func readFile(_ path: String, _ log: inout DiagnosticLog) -> String? {
-        guard let data = FileManager.default.contents(atPath: path) else {
+    /// One agreement file read, parsed and checked on its own, with its own diagnostics, so that
+    /// files can be loaded side by side.
+    private struct AgreementFile: Sendable {
+        let path: String
+        var log = DiagnosticLog()
+        /// The text, when the file could be read (it goes into the fingerprint).
+        var text: String?
+        var agreement: Agreement?
+        /// Where the agreement starts, for a duplicate id.
+        var position = Position.start
+
+        init(path: String, zone: Zone, today: LocalDate?, calendar: SwedishCalendar) {
+            self.path = path
+            text = ConfigLoader.readFile(path, &log)
+            guard let text, let root = ConfigLoader.parse(text, file: path, &log) else { return }
+            let reader = AgreementReader(file: path, zone: zone, today: today, calendar: calendar)
+            agreement = reader.read(root, &log)
+            position = root.position
+        }
+    }
+
+    /// `transform` applied to every element on every core, the results in the elements' order.
+    private static func concurrentMap<Element: Sendable, Result: Sendable>(
+        _ elements: [Element], _ transform: @Sendable (Element) -> Result
+    ) -> [Result] {
+        let slots = ResultSlots<Result>(count: elements.count)
+        DispatchQueue.concurrentPerform(iterations: elements.count) { index in
+            slots.set(index, transform(elements[index]))
+        }
+        return slots.results
+    }
+
+    /// The file's text, or nil with the reason logged; the privacy rule is checked on the way.
+    static func readFile(_ path: String, _ log: inout DiagnosticLog) -> String? {
+        guard var bytes = readBytes(path) else {
             let reason =
                 FileManager.default.fileExists(atPath: path) ? "cannot be read (permissions?)" : "does not exist"
             log.error(path, .start, "\(path) \(reason)")
             return nil
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        // A byte order mark is not text (Foundation's UTF-8 decoding drops it, as this did before).
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             log.error(path, .start, "file is not valid UTF-8")
             return nil
         }
-        PrivacyScan.check(text, file: path, &log)
+        PrivacyScan.check(bytes, file: path, &log)
         return text
     }
 
-    private func parse(_ text: String, file: String, _ log: inout DiagnosticLog) -> Node? {
+    /// The whole file, read with open(2) and read(2), or nil when it cannot be read.
+    private static func readBytes(_ path: String) -> [UInt8]? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var status = stat()
+        let size = fstat(descriptor, &status) == 0 ? max(Int(status.st_size), 0) : 0
+        // One byte more than the size, so that a file that has not grown is read to its end in one call.
+        var bytes = [UInt8](repeating: 0, count: size + 1)
+        var count = 0
+        while true {
+            if count == bytes.count { bytes.append(contentsOf: repeatElement(0, count: max(bytes.count, 4096))) }
+            let got = bytes.withUnsafeMutableBytes { buffer in
+                read(descriptor, buffer.baseAddress.map { $0 + count }, buffer.count - count)
+            }
+            if got < 0 {
+                if errno == EINTR { continue }
+                return nil
+            }
+            if got == 0 { break }
+            count += got
+        }
+        bytes.removeLast(bytes.count - count)
+        return bytes
+    }
+
+    /// The document's root, or nil with the problem logged.
+    static func parse(_ text: String, file: String, _ log: inout DiagnosticLog) -> YAMLValue? {
         do {
             // The basic resolver: every scalar stays a string and the readers parse what they need;
             // resolving tags runs regular expressions on every plain scalar and dominated loading.
-            guard let node = try Yams.compose(yaml: text, .basic) else {
+            // The encoding is given: Yams' default reads the process environment on every call.
+            guard let node = try Yams.compose(yaml: text, .basic, .default, .utf8) else {
                 log.error(file, .start, "file is empty; expected a mapping")
                 return nil
             }
-            return node
+            return YAMLValue(root: YAMLDocument(node, file: file))
         } catch let error as YamlError {
             switch error {
             case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
@@ -133,4 +229,28 @@ func isSlug(_ text: String) -> Bool {
 
 extension Unicode.Scalar {
     fileprivate var isASCIILowerOrDigit: Bool { ("a"..."z").contains(self) || ("0"..."9").contains(self) }
+}
+
+/// One result per index, written by `concurrentMap`'s workers and read when all are done.
+///
+/// `@unchecked Sendable` is safe here: the slots are fixed memory that never moves, each index
+/// is written by exactly one iteration of `concurrentPerform` and no two iterations share an
+/// index, and `results` is read only after `concurrentPerform` has returned, which orders every
+/// write before the read.
+private final class ResultSlots<Result>: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<Result?>
+
+    init(count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: nil)
+    }
+
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
+    }
+
+    func set(_ index: Int, _ result: Result) { slots[index] = result }
+
+    var results: [Result] { slots.compactMap { $0 } }
 }

@@ -39,7 +39,7 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Collects diagnostics while a config is read, so every problem is reported at once.
-struct DiagnosticLog {
+struct DiagnosticLog: Sendable {
     private var collected: [Diagnostic] = []
 
     /// In file order (as the files were read), and by line and column within a file.
@@ -62,6 +62,9 @@ struct DiagnosticLog {
     }
 
     var hasErrors: Bool { collected.contains { $0.severity == .error } }
+
+    /// Takes over another log's diagnostics, after this one's.
+    mutating func append(_ other: DiagnosticLog) { collected.append(contentsOf: other.collected) }
 }
 
 /// A line and column in a config file, 1-based.

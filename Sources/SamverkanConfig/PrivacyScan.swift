@@ -5,10 +5,9 @@ enum PrivacyScan {
     /// `YYMMDD-NNNN`, `YYMMDD+NNNN`, `YYYYMMDD-NNNN` or the same without separator, with a real
     /// month and a day 1–31 (or 61–91, a samordningsnummer). Works on bytes: only ASCII digits
     /// and separators matter, and a config is read at every start and reload.
-    static func check(_ text: String, file: String, _ log: inout DiagnosticLog) {
+    static func check(_ bytes: [UInt8], file: String, _ log: inout DiagnosticLog) {
         var line = 1
         var lineStart = 0
-        let bytes = Array(text.utf8)
         var i = 0
         while i < bytes.count {
             let byte = bytes[i]

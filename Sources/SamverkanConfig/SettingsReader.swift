@@ -1,5 +1,4 @@
 import SamverkanCore
-import Yams
 
 /// Reads `samverkand.yaml` into `DaemonSettings`.
 struct SettingsReader {
@@ -23,9 +22,8 @@ struct SettingsReader {
         "journal": [],
     ]
 
-    func read(_ root: Node, _ log: inout DiagnosticLog) -> DaemonSettings {
+    func read(_ value: YAMLValue, _ log: inout DiagnosticLog) -> DaemonSettings {
         var settings = DaemonSettings()
-        let value = YAMLValue(node: root, file: file)
         guard let map = value.mapping(&log, what: "samverkand.yaml", allowed: Self.keys) else { return settings }
         if let node = map["timezone"], let zone = node.string(&log, what: "timezone") {
             if Zone(identifier: zone) == nil {
@@ -72,8 +70,8 @@ struct SettingsReader {
             // Every sink named in the file counts, even one with errors of its own, so a route
             // naming it gets no second, misleading error.
             var names = settings.sinks.map(\.name)
-            for item in map["sinks"].flatMap({ $0.node.array() }) ?? [] {
-                if let name = item["name"]?.string, !names.contains(name) { names.append(name) }
+            for item in map["sinks"]?.items ?? [] {
+                if let name = item["name"]?.text, !names.contains(name) { names.append(name) }
             }
             for item in items {
                 if let route = readRoute(item, sinkNames: names, &log) { settings.routes.append(route) }

@@ -64,6 +64,15 @@ public struct DeadlineJSON {
     /// A JSON string: quotes, backslashes and control characters escaped; UTF-8 as is.
     private mutating func string(_ text: String) {
         bytes.append(UInt8(ascii: "\""))
+        Self.appendEscaped(text, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// The inside of a JSON string: quotes, backslashes and control characters escaped, other
+    /// bytes (UTF-8 included) as they are. Escaping goes byte by byte, so the escape of a
+    /// concatenation is the concatenation of the escapes, which lets `DeadlineStream` escape the
+    /// pieces of a deadline once and join them many times.
+    static func appendEscaped(_ text: String, to bytes: inout [UInt8]) {
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])
@@ -79,6 +88,5 @@ public struct DeadlineJSON {
             default: bytes.append(byte)
             }
         }
-        bytes.append(UInt8(ascii: "\""))
     }
 }

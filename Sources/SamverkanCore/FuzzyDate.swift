@@ -27,25 +27,29 @@ public struct FuzzyDate: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `YYYY`, `YYYY-MM` or `YYYY-MM-DD`; a coarse value takes the anchor's end of the period.
     public init?(parsing text: String, anchor: Anchor) {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard let first = parts.first, first.count == 4, let year = Int(first) else { return nil }
-        switch parts.count {
-        case 1:
-            let date =
-                anchor == .start ? LocalDate(year: year, month: 1, day: 1) : LocalDate(year: year, month: 12, day: 31)
-            guard let date else { return nil }
-            self.init(precision: .year, date: date, text: text)
-        case 2:
-            guard parts[1].count == 2, let month = Int(parts[1]), (1...12).contains(month) else { return nil }
-            let day = anchor == .start ? 1 : LocalDate.daysIn(month: month, year: year)
-            guard let date = LocalDate(year: year, month: month, day: day) else { return nil }
-            self.init(precision: .month, date: date, text: text)
-        case 3:
-            guard let date = LocalDate(iso: text) else { return nil }
-            self.init(precision: .day, date: date, text: text)
-        default:
-            return nil
+        // `YYYY`, `YYYY-MM` or a `LocalDate`; each part read as `Int` reads it (see `ASCIIText`).
+        let parsed = ASCIIText.withBytes(text) { bytes -> (Precision, LocalDate)? in
+            let parts = ASCIIText.split(bytes, separator: UInt8(ascii: "-"))
+            guard parts[0].count == 4, let year = ASCIIText.integer(bytes, parts[0]) else { return nil }
+            switch parts.count {
+            case 1:
+                let date =
+                    anchor == .start
+                    ? LocalDate(year: year, month: 1, day: 1) : LocalDate(year: year, month: 12, day: 31)
+                return date.map { (.year, $0) }
+            case 2:
+                guard parts[1].count == 2, let month = ASCIIText.integer(bytes, parts[1]), (1...12).contains(month)
+                else { return nil }
+                let day = anchor == .start ? 1 : LocalDate.daysIn(month: month, year: year)
+                return LocalDate(year: year, month: month, day: day).map { (.month, $0) }
+            case 3:
+                return LocalDate(iso: text).map { (.day, $0) }
+            default:
+                return nil
+            }
         }
+        guard let (precision, date) = parsed else { return nil }
+        self.init(precision: precision, date: date, text: text)
     }
 
     public var isDerived: Bool { precision != .day }

@@ -9,18 +9,32 @@ public enum LeadTime: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `30d`, `5wd` or `2h` (a positive count and a unit).
     public init?(text: some StringProtocol) {
-        let units: [(String, (Int) -> LeadTime)] = [
-            ("wd", LeadTime.workingDays), ("d", LeadTime.days), ("h", LeadTime.hours),
-        ]
-        for (suffix, make) in units where text.hasSuffix(suffix) {
-            let number = text.dropLast(suffix.count)
-            guard !number.isEmpty, number.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(number), n > 0 else {
-                return nil
+        guard let lead = Self.parse(text) else { return nil }
+        self = lead
+    }
+
+    /// ``init(text:)`` for a `String`, compiled for it here (see `LocalDate.init(iso:)`).
+    public init?(text: String) {
+        guard let lead = Self.parse(text) else { return nil }
+        self = lead
+    }
+
+    /// A count of ASCII digits and `wd`, `d` or `h`, tried in that order; the first unit that
+    /// ends the text decides (see `ASCIIText`).
+    private static func parse(_ text: some StringProtocol) -> LeadTime? {
+        ASCIIText.withBytes(text) { bytes in
+            let count = bytes.count
+            func number(before unitLength: Int) -> Int? {
+                guard let n = ASCIIText.digits(bytes, 0..<(count - unitLength)), n > 0 else { return nil }
+                return n
             }
-            self = make(n)
-            return
+            if count >= 2 && bytes[count - 2] == UInt8(ascii: "w") && bytes[count - 1] == UInt8(ascii: "d") {
+                return number(before: 2).map(LeadTime.workingDays)
+            }
+            if count >= 1 && bytes[count - 1] == UInt8(ascii: "d") { return number(before: 1).map(LeadTime.days) }
+            if count >= 1 && bytes[count - 1] == UInt8(ascii: "h") { return number(before: 1).map(LeadTime.hours) }
+            return nil
         }
-        return nil
     }
 
     public var description: String {

@@ -35,12 +35,26 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Parses `YYYY-MM-DD` strictly (four-digit year, two-digit month and day).
     public init?(iso text: some StringProtocol) {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
-            let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2])
-        else { return nil }
-        self.init(year: y, month: m, day: d)
+        guard let date = Self.parse(iso: text) else { return nil }
+        self = date
+    }
+
+    /// ``init(iso:)`` for a `String`, compiled for it here: other modules call the generic one
+    /// unspecialised, which is slow, and loading a config parses thousands of dates.
+    public init?(iso text: String) {
+        guard let date = Self.parse(iso: text) else { return nil }
+        self = date
+    }
+
+    /// `DDDD-DD-DD` in ASCII digits, each part read as a number (see `ASCIIText`).
+    private static func parse(iso text: some StringProtocol) -> LocalDate? {
+        ASCIIText.withBytes(text) { bytes in
+            guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+                let y = ASCIIText.digits(bytes, 0..<4), let m = ASCIIText.digits(bytes, 5..<7),
+                let d = ASCIIText.digits(bytes, 8..<10)
+            else { return nil }
+            return LocalDate(year: y, month: m, day: d)
+        }
     }
 
     /// Days since 1970-01-01 (Howard Hinnant's days_from_civil).
@@ -120,13 +134,28 @@ public struct LocalTime: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Parses `HH:MM` or `HH:MM:SS`.
     public init?(text: some StringProtocol) {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard (2...3).contains(parts.count), parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCII) }),
-            let h = Int(parts[0]), let m = Int(parts[1])
-        else { return nil }
-        let s = parts.count == 3 ? Int(parts[2]) : 0
-        guard let s else { return nil }
-        self.init(hour: h, minute: m, second: s)
+        guard let time = Self.parse(text) else { return nil }
+        self = time
+    }
+
+    /// ``init(text:)`` for a `String`, compiled for it here (see `LocalDate.init(iso:)`).
+    public init?(text: String) {
+        guard let time = Self.parse(text) else { return nil }
+        self = time
+    }
+
+    /// Two or three `:`-separated parts of two ASCII characters each, read as `Int` reads them
+    /// (see `ASCIIText`).
+    private static func parse(_ text: some StringProtocol) -> LocalTime? {
+        ASCIIText.withBytes(text) { bytes in
+            let parts = ASCIIText.split(bytes, separator: UInt8(ascii: ":"))
+            guard (2...3).contains(parts.count), parts.allSatisfy({ $0.count == 2 }),
+                let h = ASCIIText.integer(bytes, parts[0]), let m = ASCIIText.integer(bytes, parts[1])
+            else { return nil }
+            let s = parts.count == 3 ? ASCIIText.integer(bytes, parts[2]) : 0
+            guard let s else { return nil }
+            return LocalTime(hour: h, minute: m, second: s)
+        }
     }
 
     /// 09:00, the default `time:` of a rule.

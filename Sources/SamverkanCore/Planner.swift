@@ -40,35 +40,55 @@ public struct Planner: Sendable {
         return deadlines
     }
 
-    /// The nominal dates of an obligation that may fall due in the range.
-    ///
-    /// A working-day move can carry a due date a few days across the range's edges, so the
-    /// search is widened by a week and the caller filters by the final due date.
+    /// The nominal dates of an obligation that may fall due in the range, with where they came
+    /// from when the planner explains.
     func occurrences(of obligation: Obligation, in agreement: Agreement, from: LocalDate, through: LocalDate)
         -> [NominalDate]
     {
+        var dates: [NominalDate] = []
+        // Building the origin's words costs more than the dates: only when they are shown.
+        var origin: String?
+        Self.forEachNominalDay(of: obligation, in: agreement, from: from, through: through) { day in
+            if explains && origin == nil { origin = self.origin(of: obligation, in: agreement) }
+            dates.append(NominalDate(date: LocalDate(dayNumber: day), origin: origin ?? ""))
+        }
+        return dates
+    }
+
+    /// Calls `body` with the day number of each nominal date of an obligation that may fall due in
+    /// the range, in order.
+    ///
+    /// A working-day move can carry a due date a few days across the range's edges, so the
+    /// search is widened by a week and the caller filters by the final due date.
+    static func forEachNominalDay(
+        of obligation: Obligation, in agreement: Agreement, from: LocalDate, through: LocalDate, _ body: (Int) -> Void
+    ) {
         let lower = from.adding(days: -7)
         let upper = through.adding(days: 7)
         switch obligation.schedule.rule {
         case .date(let fuzzy):
-            guard fuzzy.date >= lower, fuzzy.date <= upper else { return [] }
-            return [
-                NominalDate(
-                    date: fuzzy.date, origin: fuzzy.isDerived ? "one-off date \(fuzzy)" : "one-off date \(fuzzy.date)")
-            ]
+            if fuzzy.date >= lower, fuzzy.date <= upper { body(fuzzy.date.dayNumber) }
         case .beforeEnd(let days):
-            guard let end = agreement.valid.until else { return [] }
+            guard let end = agreement.valid.until else { return }
             let date = end.date.adding(days: -days)
-            guard date >= lower, date <= upper else { return [] }
-            return [NominalDate(date: date, origin: "\(days) days before the agreement ends (\(end))")]
+            if date >= lower, date <= upper { body(date.dayNumber) }
         case .recurring(let rule, let start):
-            guard let dtstart = start ?? agreement.valid.from?.date else { return [] }
+            guard let dtstart = start ?? agreement.valid.from?.date else { return }
             // An agreement's end bounds its obligations; the rule's own UNTIL or COUNT may end it sooner.
             let last = min(upper, agreement.valid.until?.date ?? upper)
-            let origin = "\(rule) from \(dtstart)"
-            return rule.occurrences(start: dtstart, from: max(lower, dtstart), through: last).map {
-                NominalDate(date: $0, origin: origin)
-            }
+            rule.forEachOccurrence(start: dtstart, from: max(lower, dtstart), through: last, body)
+        }
+    }
+
+    /// Where an obligation's nominal dates come from, in words, for explanations.
+    private func origin(of obligation: Obligation, in agreement: Agreement) -> String {
+        switch obligation.schedule.rule {
+        case .date(let fuzzy):
+            return fuzzy.isDerived ? "one-off date \(fuzzy)" : "one-off date \(fuzzy.date)"
+        case .beforeEnd(let days):
+            return "\(days) days before the agreement ends (\(agreement.valid.until.map { "\($0)" } ?? "?"))"
+        case .recurring(let rule, let start):
+            return "\(rule) from \(start ?? agreement.valid.from?.date ?? LocalDate(dayNumber: 0))"
         }
     }
 
@@ -78,24 +98,21 @@ public struct Planner: Sendable {
         let schedule = obligation.schedule
         var explanation: [String] = []
         if explains { explanation = ["rule: \(nominal.origin)", "nominal date: \(nominal.date)"] }
-        var dueDate = nominal.date
-        switch schedule.workingDay {
-        case .none:
-            // Only a note: outside the calendar's years the date simply stays.
-            if explains, let reason = (try? calendar.nonWorkingReason(dueDate)) ?? nil {
-                explanation.append("\(dueDate) is \(reason); kept (working_day: none)")
-            }
-        case .next, .previous:
-            if try !calendar.isWorkingDay(dueDate) {
-                let moved =
-                    schedule.workingDay == .next
-                    ? try calendar.nextWorkingDay(onOrAfter: dueDate)
-                    : try calendar.previousWorkingDay(onOrBefore: dueDate)
-                if explains, let reason = try calendar.nonWorkingReason(dueDate) {
-                    let direction = schedule.workingDay == .next ? "next" : "previous"
-                    explanation.append("\(dueDate) is \(reason), moved to \(direction) working day \(moved)")
+        let dueDate = LocalDate(dayNumber: try dueDay(nominal: nominal.date.dayNumber, move: schedule.workingDay))
+        if explains {
+            switch schedule.workingDay {
+            case .none:
+                // Only a note: outside the calendar's years the date simply stays.
+                if let reason = (try? calendar.nonWorkingReason(nominal.date)) ?? nil {
+                    explanation.append("\(nominal.date) is \(reason); kept (working_day: none)")
                 }
-                dueDate = moved
+            case .next, .previous:
+                // A move happened exactly when the nominal date is not a working day.
+                if dueDate != nominal.date, let reason = try calendar.nonWorkingReason(nominal.date) {
+                    let direction = schedule.workingDay == .next ? "next" : "previous"
+                    explanation.append(
+                        "\(nominal.date) is \(reason), moved to \(direction) working day \(dueDate)")
+                }
             }
         }
         let (due, dstNote) = zone.resolve(LocalDateTime(date: dueDate, time: schedule.time))
@@ -150,23 +167,41 @@ public struct Planner: Sendable {
                 due.addingTimeInterval(TimeInterval(-n * 3600)), explains ? "\(n) hours before the due instant" : ""
             )
         case .days(let n):
-            var date = dueDate.adding(days: -n)
+            let date = dueDate.adding(days: -n)
+            let sent = LocalDate(dayNumber: try reminderDay(daysBefore: n, dueDay: dueDate.dayNumber))
             var note = explains ? "\(n) \(n == 1 ? "day" : "days") before \(dueDate): \(date)" : ""
-            if try !calendar.isWorkingDay(date) {
-                let moved = try calendar.previousWorkingDay(onOrBefore: date)
-                if explains, let reason = try calendar.nonWorkingReason(date) {
-                    note += ", which is \(reason), moved to previous working day \(moved)"
-                }
-                date = moved
+            // A move happened exactly when `date` is not a working day.
+            if explains, sent != date, let reason = try calendar.nonWorkingReason(date) {
+                note += ", which is \(reason), moved to previous working day \(sent)"
             }
-            let resolved = zone.resolve(LocalDateTime(date: date, time: time))
+            let resolved = zone.resolve(LocalDateTime(date: sent, time: time))
             return (resolved.instant, explains ? resolved.dstNote.map { note + "; " + $0 } ?? note : "")
         case .workingDays(let n):
-            let date = try calendar.addingWorkingDays(-n, to: dueDate)
+            let date = LocalDate(dayNumber: try calendar.addingWorkingDays(-n, toDay: dueDate.dayNumber))
             let note = explains ? "\(n) working \(n == 1 ? "day" : "days") before \(dueDate): \(date)" : ""
             let resolved = zone.resolve(LocalDateTime(date: date, time: time))
             return (resolved.instant, resolved.dstNote.map { note + "; " + $0 } ?? note)
         }
+    }
+
+    // The date arithmetic of a deadline, shared by `makeDeadline` and `DeadlineStream` so the two
+    // can never disagree on a date. Day numbers count days since 1970-01-01.
+
+    /// The due day of an occurrence: its nominal day, moved off a non-working day when the
+    /// schedule says so (`working_day: next | previous`).
+    func dueDay(nominal: Int, move: WorkingDayMove) throws(CalendarError) -> Int {
+        guard move != .none, try !calendar.isWorkingDay(dayNumber: nominal, context: nil) else { return nominal }
+        return move == .next
+            ? try calendar.nextWorkingDay(onOrAfterDay: nominal)
+            : try calendar.previousWorkingDay(onOrBeforeDay: nominal)
+    }
+
+    /// The day a `d` reminder goes out: `n` days before the due day, moved back to the previous
+    /// working day when it is not one, so that no lead time is lost.
+    func reminderDay(daysBefore n: Int, dueDay: Int) throws(CalendarError) -> Int {
+        let day = dueDay - n
+        return try calendar.isWorkingDay(dayNumber: day, context: nil)
+            ? day : try calendar.previousWorkingDay(onOrBeforeDay: day)
     }
 
     /// The deadline and notices of an event-started window (SMADIT): elapsed time from

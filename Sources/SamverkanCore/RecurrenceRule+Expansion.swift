@@ -13,12 +13,29 @@ extension RecurrenceRule {
     /// periods before `from` are skipped arithmetically; with it they are counted from `start`.
     public func occurrences(start: LocalDate, from: LocalDate, through: LocalDate) -> [LocalDate] {
         var result: [LocalDate] = []
+        forEachOccurrence(start: start, from: from, through: through) { result.append(LocalDate(dayNumber: $0)) }
+        return result
+    }
+
+    /// `occurrences(start:from:through:)` as day numbers handed to `body`, without an array.
+    func forEachOccurrence(start: LocalDate, from: LocalDate, through: LocalDate, _ body: (Int) -> Void) {
         var cache = MonthBitsCache()
         Expansion(rule: self, start: start).run(from: from.dayNumber, through: through.dayNumber, cache: &cache) {
-            result.append(LocalDate(dayNumber: $0))
+            body($0)
             return true
         }
-        return result
+    }
+
+    /// The fewest days between two consecutive occurrences in `from...through`, or nil when
+    /// there are fewer than two.
+    public func shortestGap(start: LocalDate, from: LocalDate, through: LocalDate) -> Int? {
+        var shortest: Int?
+        var previous: Int?
+        forEachOccurrence(start: start, from: from, through: through) { day in
+            if let previous { shortest = min(shortest ?? Int.max, day - previous) }
+            previous = day
+        }
+        return shortest
     }
 
     /// The first occurrence on or after `from` and on or before `through`, if any.

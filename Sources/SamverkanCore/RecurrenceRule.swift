@@ -159,7 +159,20 @@ extension RecurrenceRule {
     /// Parses `FREQ=MONTHLY;BYDAY=FR;BYSETPOS=-1` (an `RRULE:` prefix is allowed). Names and
     /// weekday codes are case-insensitive, as RFC 5545 has them.
     public init(parsing text: String) throws(ParseError) {
-        self = try Parser(text: Array(text)).parse()
+        // ASCII text, the usual case, is read as bytes, many times faster than as `Character`s.
+        // There every byte is one character, so every offset is the same; the one exception,
+        // "\r\n" (one `Character`), is whitespace and refused where it starts either way.
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            self = try Parser(text: Array(text.utf8)).parse()
+        } else {
+            self = try Parser(text: Array(text)).parse()
+        }
+    }
+
+    /// Parses as `Character`s whatever the text: the reading every text had before bytes, kept so
+    /// that tests can hold the byte reading of ASCII to it.
+    static func parseReadingCharacters(_ text: String) throws(ParseError) -> RecurrenceRule {
+        try Parser(text: Array(text)).parse()
     }
 
     /// A rule from its parts, which the parser has checked.
@@ -182,14 +195,14 @@ extension RecurrenceRule {
         self.weekdayBits = byDay.filter { $0.ordinal == nil }.reduce(0) { $0 | 1 << UInt8($1.weekday.rawValue) }
     }
 
-    private struct Parser {
-        let text: [Character]
+    private struct Parser<Unit: RuleTextUnit> {
+        let text: [Unit]
 
         /// A `NAME=VALUE` part as found in the text, upper-cased.
         struct RawPart {
             let name: String
             let offset: Int
-            let value: [Character]
+            let value: [Unit]
             let valueOffset: Int
             var location: ParseError.Part { ParseError.Part(name: name, offset: offset) }
         }
@@ -206,8 +219,8 @@ extension RecurrenceRule {
 
         func parse() throws(ParseError) -> RecurrenceRule {
             var position = 0
-            let prefix = Array("RRULE:")
-            if text.count >= prefix.count, zip(text, prefix).allSatisfy({ $0.uppercased() == String($1) }) {
+            let prefix = ["R", "R", "U", "L", "E", ":"]
+            if text.count >= prefix.count, zip(text, prefix).allSatisfy({ $0.uppercased() == $1 }) {
                 position = prefix.count
             }
             if let blank = text.firstIndex(where: \.isWhitespace) {
@@ -222,7 +235,7 @@ extension RecurrenceRule {
 
             var parts: [RawPart] = []
             while position <= text.count {
-                let end = text[position...].firstIndex(of: ";") ?? text.count
+                let end = text[position...].firstIndex(of: Unit(ascii: ";")) ?? text.count
                 let part = try split(position..<end)
                 if let earlier = parts.first(where: { $0.name == part.name }) {
                     throw fail(
@@ -241,12 +254,13 @@ extension RecurrenceRule {
                     offendingPart: nil, offset: range.lowerBound)
             }
             let chunk = text[range]
-            guard let equals = chunk.firstIndex(of: "=") else {
-                let name = String(chunk).uppercased()
+            guard let equals = chunk.firstIndex(of: Unit(ascii: "=")) else {
+                let name = Unit.string(chunk).uppercased()
                 let part = RawPart(name: name, offset: range.lowerBound, value: [], valueOffset: range.upperBound)
-                throw fail(.malformed, "'\(String(chunk))' has no value (parts are written NAME=VALUE)", part: part)
+                throw fail(
+                    .malformed, "'\(Unit.string(chunk))' has no value (parts are written NAME=VALUE)", part: part)
             }
-            let name = String(text[range.lowerBound..<equals]).uppercased()
+            let name = Unit.string(text[range.lowerBound..<equals]).uppercased()
             let part = RawPart(
                 name: name, offset: range.lowerBound, value: Array(text[(equals + 1)..<range.upperBound]),
                 valueOffset: equals + 1)
@@ -276,8 +290,8 @@ extension RecurrenceRule {
             var seen: [Key: Item] = [:]
             var start = 0
             while start <= part.value.count {
-                let end = part.value[start...].firstIndex(of: ",") ?? part.value.count
-                let item = Item(text: String(part.value[start..<end]), offset: part.valueOffset + start)
+                let end = part.value[start...].firstIndex(of: Unit(ascii: ",")) ?? part.value.count
+                let item = Item(text: Unit.string(part.value[start..<end]), offset: part.valueOffset + start)
                 guard !item.text.isEmpty else {
                     throw fail(
                         .malformed, "\(part.name): empty item (a ',' at the start or end, or two in a row)",
@@ -325,7 +339,7 @@ extension RecurrenceRule {
             return value
         }
 
-        func single(_ part: RawPart) -> Item { Item(text: String(part.value), offset: part.valueOffset) }
+        func single(_ part: RawPart) -> Item { Item(text: Unit.string(part.value[...]), offset: part.valueOffset) }
 
         func weekday(_ item: Item, in part: RawPart) throws(ParseError) -> Weekday {
             guard let day = Weekday(code: item.text) else {
@@ -361,10 +375,10 @@ extension RecurrenceRule {
         func date(_ part: RawPart) throws(ParseError) -> LocalDate {
             let value = part.value
             let digits = { (range: Range<Int>) -> Int? in
-                guard range.upperBound <= value.count, value[range].allSatisfy({ $0.isASCII && $0.isNumber }) else {
+                guard range.upperBound <= value.count, value[range].allSatisfy(\.isASCIIDigit) else {
                     return nil
                 }
-                return Int(String(value[range]))
+                return Int(Unit.string(value[range]))
             }
             let shape = "write YYYYMMDD, or YYYYMMDDTHHMMSS with an optional Z; only the date is used"
             let hasTime = value.count > 8
@@ -377,12 +391,13 @@ extension RecurrenceRule {
                 let day = digits(6..<8)
             else {
                 throw fail(
-                    .invalidValue, "\(part.name): '\(String(value))' is not a date (\(shape))", part: part,
+                    .invalidValue, "\(part.name): '\(Unit.string(value[...]))' is not a date (\(shape))", part: part,
                     at: part.valueOffset)
             }
             guard let date = LocalDate(year: year, month: month, day: day) else {
                 throw fail(
-                    .invalidValue, "\(part.name): '\(String(value))' is not a day in the calendar", part: part,
+                    .invalidValue, "\(part.name): '\(Unit.string(value[...]))' is not a day in the calendar",
+                    part: part,
                     at: part.valueOffset)
             }
             return date
@@ -403,14 +418,14 @@ extension RecurrenceRule {
             for part in parts {
                 switch part.name {
                 case "FREQ":
-                    let text = String(part.value).uppercased()
+                    let text = Unit.string(part.value[...]).uppercased()
                     guard let value = Frequency(rawValue: text) else {
                         let kind =
                             ["HOURLY", "MINUTELY", "SECONDLY"].contains(text)
                             ? "is not supported" : "is not a frequency"
                         throw fail(
                             .invalidValue,
-                            "FREQ: '\(String(part.value))' \(kind) (use YEARLY, MONTHLY, WEEKLY or DAILY)",
+                            "FREQ: '\(Unit.string(part.value[...]))' \(kind) (use YEARLY, MONTHLY, WEEKLY or DAILY)",
                             part: part, at: part.valueOffset)
                     }
                     frequency = value
@@ -504,6 +519,33 @@ extension RecurrenceRule {
             }
         }
     }
+}
+
+/// What the rule parser reads: `Character`s in general, or bytes when the text is ASCII.
+private protocol RuleTextUnit: Equatable {
+    init(ascii: Unicode.Scalar)
+    var isWhitespace: Bool { get }
+    /// `0`…`9`.
+    var isASCIIDigit: Bool { get }
+    func uppercased() -> String
+    static func string(_ units: ArraySlice<Self>) -> String
+}
+
+extension Character: RuleTextUnit {
+    fileprivate init(ascii: Unicode.Scalar) { self.init(ascii) }
+    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
+    fileprivate static func string(_ units: ArraySlice<Character>) -> String { String(units) }
+}
+
+/// An ASCII byte, read as the `Character` it is.
+extension UInt8: RuleTextUnit {
+    /// Unicode's White_Space among ASCII: tab, line feed, vertical tab, form feed, return, space.
+    fileprivate var isWhitespace: Bool { self == 0x20 || (0x09...0x0D).contains(self) }
+    fileprivate var isASCIIDigit: Bool { (0x30...0x39).contains(self) }
+    fileprivate func uppercased() -> String {
+        String(Unicode.Scalar((0x61...0x7A).contains(self) ? self - 0x20 : self))
+    }
+    fileprivate static func string(_ units: ArraySlice<UInt8>) -> String { String(decoding: units, as: UTF8.self) }
 }
 
 // MARK: - Rendering

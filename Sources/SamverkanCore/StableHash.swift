@@ -7,7 +7,14 @@ public struct StableHash: Sendable {
 
     /// Mixes in the UTF-8 of `text` and then `terminator`, so that "ab","c" and "a","bc" differ.
     public mutating func add(_ text: String, terminator: UInt8) {
-        for byte in text.utf8 { mix(byte) }
+        // Over the string's own storage when it has one: a config's fingerprint hashes every
+        // file, and stepping through `utf8` a byte at a time cost several times more.
+        let mixed: Void? = text.utf8.withContiguousStorageIfAvailable { bytes in
+            for byte in bytes { mix(byte) }
+        }
+        if mixed == nil {
+            for byte in text.utf8 { mix(byte) }
+        }
         mix(terminator)
     }
 

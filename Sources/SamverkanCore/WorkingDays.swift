@@ -10,11 +10,7 @@ extension SwedishCalendar {
     /// falls "på en söndag, annan allmän helgdag, lördag, midsommarafton, julafton eller
     /// nyårsafton" forward to the next vardag. Julafton 2025-12-24 gives Monday 2025-12-29.
     public func nextWorkingDay(onOrAfter date: LocalDate) throws(CalendarError) -> LocalDate {
-        var dayNumber = date.dayNumber
-        while try !isWorkingDay(dayNumber: dayNumber, context: "next working day on or after \(date)") {
-            dayNumber += 1
-        }
-        return LocalDate(dayNumber: dayNumber)
+        LocalDate(dayNumber: try nextWorkingDay(onOrAfterDay: date.dayNumber))
     }
 
     /// `date` itself when it is a working day, else the last working day before it.
@@ -23,11 +19,7 @@ extension SwedishCalendar {
     /// lead time is lost (`domain.md` §6, an [inferred] rule). Julafton 2025-12-24 gives
     /// Tuesday 2025-12-23.
     public func previousWorkingDay(onOrBefore date: LocalDate) throws(CalendarError) -> LocalDate {
-        var dayNumber = date.dayNumber
-        while try !isWorkingDay(dayNumber: dayNumber, context: "previous working day on or before \(date)") {
-            dayNumber -= 1
-        }
-        return LocalDate(dayNumber: dayNumber)
+        LocalDate(dayNumber: try previousWorkingDay(onOrBeforeDay: date.dayNumber))
     }
 
     /// The `n`th working day after `date` (`n > 0`) or before it (`n < 0`).
@@ -43,17 +35,49 @@ extension SwedishCalendar {
     ///
     /// Adding `n` and then `-n` returns to `date` when `date` is a working day.
     public func addingWorkingDays(_ n: Int, to date: LocalDate) throws(CalendarError) -> LocalDate {
-        let start = date.dayNumber
-        let context = { "\(n) working days from \(date)" }
-        _ = try isWorkingDay(dayNumber: start, context: context())
+        LocalDate(dayNumber: try addingWorkingDays(n, toDay: date.dayNumber))
+    }
+
+    // The same on day numbers (days since 1970-01-01), for the planner's inner loops, which
+    // would otherwise convert to and from `LocalDate` for every deadline. The error names the
+    // date as the `LocalDate` versions do.
+
+    /// ``nextWorkingDay(onOrAfter:)`` on a day number.
+    func nextWorkingDay(onOrAfterDay start: Int) throws(CalendarError) -> Int {
+        var dayNumber = start
+        while try !isWorkingDay(
+            dayNumber: dayNumber, context: "next working day on or after \(LocalDate(dayNumber: start))")
+        {
+            dayNumber += 1
+        }
+        return dayNumber
+    }
+
+    /// ``previousWorkingDay(onOrBefore:)`` on a day number.
+    func previousWorkingDay(onOrBeforeDay start: Int) throws(CalendarError) -> Int {
+        var dayNumber = start
+        while try !isWorkingDay(
+            dayNumber: dayNumber, context: "previous working day on or before \(LocalDate(dayNumber: start))")
+        {
+            dayNumber -= 1
+        }
+        return dayNumber
+    }
+
+    /// ``addingWorkingDays(_:to:)`` on a day number.
+    func addingWorkingDays(_ n: Int, toDay start: Int) throws(CalendarError) -> Int {
+        _ = try isWorkingDay(dayNumber: start, context: "\(n) working days from \(LocalDate(dayNumber: start))")
         let step = n < 0 ? -1 : 1
         var remaining = n.magnitude
         var dayNumber = start
         while remaining > 0 {
             dayNumber += step
-            if try isWorkingDay(dayNumber: dayNumber, context: context()) { remaining -= 1 }
+            if try isWorkingDay(dayNumber: dayNumber, context: "\(n) working days from \(LocalDate(dayNumber: start))")
+            {
+                remaining -= 1
+            }
         }
-        return LocalDate(dayNumber: dayNumber)
+        return dayNumber
     }
 
     /// The number of working days in `year` (2025: 249, 2026: 251, 2027: 253, without closed days).

@@ -32,30 +32,49 @@ public struct Zone: Sendable {
     /// The instant of a local wall time, and a note when DST changed it.
     public func resolve(_ local: LocalDateTime) -> (instant: Date, dstNote: String?) {
         let wall = local.date.dayNumber * 86_400 + local.time.secondsIntoDay
+        let (instant, kind) = Self.resolve(wall: wall) { table.offset(atUTC: $0) }
+        switch kind {
+        case .once:
+            return (date(instant), nil)
+        case .twice:
+            return (date(instant), "\(local) occurs twice in \(identifier) (clocks go back); the first is used")
+        case .skipped:
+            return (
+                date(instant),
+                "\(local) does not exist in \(identifier) (clocks go forward); moved forward to \(self.local(date(instant)).time)"
+            )
+        }
+    }
+
+    /// How a wall time maps to instants.
+    enum WallTimeKind {
+        /// One instant: the usual case.
+        case once
+        /// Two instants (clocks go back); the first is used.
+        case twice
+        /// No instant (clocks go forward); the wall time moves forward by the gap.
+        case skipped
+    }
+
+    /// The instant, in UTC seconds since 1970, of `wall` (local seconds since 1970), by the policy
+    /// above; `offset` gives the UTC offset at a UTC instant (the table, or a cursor over it).
+    @inline(__always)
+    static func resolve(wall: Int, offset: (Int) -> Int) -> (instant: Int, kind: WallTimeKind) {
         // Offsets a day either side: equal unless a transition is near.
-        let before = table.offset(atUTC: wall - 86_400)
-        let after = table.offset(atUTC: wall + 86_400)
-        if before == after { return (date(wall - before), nil) }
+        let before = offset(wall - 86_400)
+        let after = offset(wall + 86_400)
+        if before == after { return (wall - before, .once) }
         let first = wall - before
         let second = wall - after
-        let firstValid = table.offset(atUTC: first) == before
-        let secondValid = table.offset(atUTC: second) == after
+        let firstValid = offset(first) == before
+        let secondValid = offset(second) == after
         switch (firstValid, secondValid) {
-        case (true, true):
-            let earliest = min(first, second)
-            return (date(earliest), "\(local) occurs twice in \(identifier) (clocks go back); the first is used")
-        case (true, false):
-            return (date(first), nil)
-        case (false, true):
-            return (date(second), nil)
-        case (false, false):
-            // In the gap: reading the wall time with the old offset lands past the transition,
-            // which is the wall time moved forward by the gap.
-            let instant = date(first)
-            return (
-                instant,
-                "\(local) does not exist in \(identifier) (clocks go forward); moved forward to \(self.local(instant).time)"
-            )
+        case (true, true): return (min(first, second), .twice)
+        case (true, false): return (first, .once)
+        case (false, true): return (second, .once)
+        // In the gap: reading the wall time with the old offset lands past the transition,
+        // which is the wall time moved forward by the gap.
+        case (false, false): return (first, .skipped)
         }
     }
 
@@ -79,15 +98,17 @@ public struct Zone: Sendable {
     /// RFC 3339 local time with offset, as the socket and `plan --json` print it:
     /// `2026-11-02T09:00:00+01:00`.
     public func rfc3339(_ instant: Date) -> String {
-        let local = self.local(instant)
-        let offset = self.offset(at: instant)
-        let sign = offset < 0 ? "-" : "+"
-        let magnitude = abs(offset)
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        let time = local.time
-        return "\(local.date)T\(two(time.hour)):\(two(time.minute)):\(two(time.second))"
-            + "\(sign)\(two(magnitude / 3600)):\(two(magnitude % 3600 / 60))"
+        let utc = Int(instant.timeIntervalSince1970.rounded(.down))
+        return String(
+            unsafeUninitializedCapacity: RFC3339.maximumLength,
+            initializingUTF8With: { buffer in
+                guard let base = buffer.baseAddress else { return 0 }
+                return RFC3339.write(utc: utc, offset: table.offset(atUTC: utc), to: base)
+            })
     }
+
+    /// A cursor for many lookups of instants close to each other.
+    func offsetCursor() -> OffsetCursor { OffsetCursor(table: table) }
 
     private func date(_ seconds: Int) -> Date { Date(timeIntervalSince1970: TimeInterval(seconds)) }
 }
@@ -120,7 +141,10 @@ private struct OffsetTable: Sendable {
         self.initial = zone.secondsFromGMT(for: first)
     }
 
-    func offset(atUTC seconds: Int) -> Int {
+    func offset(atUTC seconds: Int) -> Int { span(atUTC: seconds).offset }
+
+    /// The offset at `seconds` and the span of UTC seconds, `lower..<upper`, over which it holds.
+    func span(atUTC seconds: Int) -> (offset: Int, lower: Int, upper: Int) {
         // The last transition at or before `seconds`.
         var low = 0
         var high = starts.count
@@ -128,7 +152,134 @@ private struct OffsetTable: Sendable {
             let middle = (low + high) / 2
             if starts[middle] <= seconds { low = middle + 1 } else { high = middle }
         }
-        return low == 0 ? initial : offsets[low - 1]
+        return (
+            low == 0 ? initial : offsets[low - 1], low == 0 ? Int.min : starts[low - 1],
+            low == starts.count ? Int.max : starts[low]
+        )
+    }
+}
+
+/// Offset lookups that remember the span of the last answer. A plan asks about instants close
+/// to each other, mostly within one span between DST changes, so a lookup is usually two
+/// comparisons instead of a binary search (which showed up in profiles of large plans).
+struct OffsetCursor: Sendable {
+    private let table: OffsetTable
+    private var lower = Int.max
+    private var upper = Int.min
+    private var current = 0
+
+    fileprivate init(table: OffsetTable) { self.table = table }
+
+    /// The UTC offset in seconds at an instant given in UTC seconds since 1970.
+    @inline(__always)
+    mutating func offset(atUTC seconds: Int) -> Int {
+        if seconds >= lower && seconds < upper { return current }
+        (current, lower, upper) = table.span(atUTC: seconds)
+        return current
+    }
+
+    /// The instant, in UTC seconds, of a wall time in local seconds since 1970 (see `Zone.resolve`).
+    mutating func instant(wall: Int) -> Int {
+        Zone.resolve(wall: wall) { offset(atUTC: $0) }.instant
+    }
+}
+
+/// RFC 3339 timestamps with offset (`2026-11-02T09:00:00+01:00`) written as bytes, for the JSON
+/// of large plans: one function for `Zone.rfc3339` and the streamed plan, so both print alike.
+enum RFC3339 {
+    /// Room enough for any timestamp: 25 bytes with a four-digit year, a few more for a year that
+    /// needs more digits or a sign.
+    static let maximumLength = 48
+
+    /// Writes the local time of `utc` (seconds since 1970) at UTC offset `offset` seconds to
+    /// `out`, which has room for ``maximumLength`` bytes, and returns how many bytes it wrote.
+    static func write(utc: Int, offset: Int, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        write(utc: utc, offset: offset, to: out) { writeDate(dayNumber: $0, to: $1) }
+    }
+
+    /// ``write(utc:offset:to:)`` with the date written by `writeDate` (a cache of dates).
+    @inline(__always)
+    static func write(
+        utc: Int, offset: Int, to out: UnsafeMutablePointer<UInt8>,
+        writeDate: (_ dayNumber: Int, _ out: UnsafeMutablePointer<UInt8>) -> Int
+    ) -> Int {
+        let seconds = utc + offset
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let rest = seconds - days * 86_400
+        let count = writeDate(days, out)
+        out[count] = UInt8(ascii: "T")
+        twoDigits(rest / 3600, at: out + count + 1)
+        out[count + 3] = UInt8(ascii: ":")
+        twoDigits(rest % 3600 / 60, at: out + count + 4)
+        out[count + 6] = UInt8(ascii: ":")
+        twoDigits(rest % 60, at: out + count + 7)
+        out[count + 9] = offset < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+")
+        // An offset is under 24 hours, so its hours have two digits.
+        let magnitude = abs(offset)
+        twoDigits(magnitude / 3600, at: out + count + 10)
+        out[count + 12] = UInt8(ascii: ":")
+        twoDigits(magnitude % 3600 / 60, at: out + count + 13)
+        return count + 15
+    }
+
+    /// Writes the date of a day number as `LocalDate` prints it (`2026-11-02`) to `out`, which has
+    /// room for ``maximumLength`` bytes, and returns how many bytes it wrote.
+    static func writeDate(dayNumber: Int, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        let date = LocalDate(dayNumber: dayNumber)
+        guard (0...9999).contains(date.year) else {
+            // Years that need more than four digits or a sign: rare enough for the slow way.
+            var count = 0
+            for byte in date.description.utf8 {
+                out[count] = byte
+                count += 1
+            }
+            return count
+        }
+        twoDigits(date.year / 100, at: out)
+        twoDigits(date.year % 100, at: out + 2)
+        out[4] = UInt8(ascii: "-")
+        twoDigits(date.month, at: out + 5)
+        out[7] = UInt8(ascii: "-")
+        twoDigits(date.day, at: out + 8)
+        return 10
+    }
+
+    /// Dates already printed, by day number: a plan has a few hundred distinct days and writes
+    /// millions of dates, and converting a day number to a date is most of a timestamp's work.
+    struct DateCache {
+        /// Direct-mapped by the low bits of the day number; a slot remembers its day.
+        private static var slots: Int { 64 }
+        private var days = [Int](repeating: .min, count: slots)
+        private var bytes = [UInt8](repeating: 0, count: slots * 10)
+
+        /// ``RFC3339/writeDate(dayNumber:to:)``, from the cache when the date is there.
+        mutating func write(dayNumber: Int, to out: UnsafeMutablePointer<UInt8>) -> Int {
+            let slot = dayNumber & (Self.slots - 1)
+            if days[slot] == dayNumber {
+                bytes.withUnsafeBufferPointer { cached in
+                    guard let base = cached.baseAddress else { return }
+                    out.update(from: base + slot * 10, count: 10)
+                }
+                return 10
+            }
+            let count = writeDate(dayNumber: dayNumber, to: out)
+            // Only four-digit years, which all have ten bytes, are kept.
+            if count == 10 {
+                days[slot] = dayNumber
+                bytes.withUnsafeMutableBufferPointer { cached in
+                    guard let base = cached.baseAddress else { return }
+                    (base + slot * 10).update(from: out, count: 10)
+                }
+            }
+            return count
+        }
+    }
+
+    /// `value` (0–99) as two decimal digits.
+    @inline(__always)
+    private static func twoDigits(_ value: Int, at out: UnsafeMutablePointer<UInt8>) {
+        out[0] = UInt8(truncatingIfNeeded: 0x30 + value / 10)
+        out[1] = UInt8(truncatingIfNeeded: 0x30 + value % 10)
     }
 }
 

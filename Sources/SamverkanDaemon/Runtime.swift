@@ -263,12 +263,16 @@ actor Runtime {
 
     /// The one-line STATUS= text systemctl shows.
     func statusLine() async -> String {
+        statusLine(counts: try? await store.counts(), next: (try? await store.nextNotice()) ?? nil)
+    }
+
+    private func statusLine(counts: StoreCounts?, next: ClaimedNotice?) -> String {
         var line = "Generation \(generation)"
-        if let counts = try? await store.counts() {
+        if let counts {
             line += ": \(counts.deadlines[.planned] ?? 0) deadlines planned"
             if counts.deadLetters > 0 { line += ", \(counts.deadLetters) undelivered" }
         }
-        if let next = try? await store.nextNotice() {
+        if let next {
             line += "; next notice \(config.zone.rfc3339(next.notice.nextAttempt)) \(next.notice.id)"
         }
         if lastReloadError != nil { line += "; last reload refused" }
@@ -280,7 +284,8 @@ actor Runtime {
         let now = clock.now()
         let counts = try await store.counts()
         let next = try await store.deadlines(DeadlineQuery(dueFrom: now, states: [.planned], limit: 1)).first
-        let nextNotice = try await store.nextNotice().map {
+        let nextClaim = try await store.nextNotice()
+        let nextNotice = nextClaim.map {
             NoticeView(
                 id: $0.notice.id, slot: $0.notice.slot, at: zone.rfc3339($0.notice.nextAttempt),
                 state: $0.notice.state.rawValue)
@@ -297,7 +302,8 @@ actor Runtime {
                 pendingNotices: counts.notices[.pending] ?? 0, sentNotices: counts.notices[.sent] ?? 0,
                 failedNotices: counts.notices[.failed] ?? 0, deadLetters: counts.deadLetters),
             nextDue: next.map { $0.deadline.view(zone: zone, notices: $0.notices, now: now) },
-            nextNotice: nextNotice, lastReloadError: lastReloadError, status: await statusLine())
+            nextNotice: nextNotice, lastReloadError: lastReloadError,
+            status: statusLine(counts: counts, next: nextClaim))
     }
 
     /// Deadlines due from today up to `within` from now, plus overdue ones not done, sorted by due.
