@@ -74,7 +74,13 @@ public final class ControlServer: Sendable {
                 try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(limitConfiguration: limits)))
                 try pipeline.addHandler(ConnectionGuard(requestTimeout: requestTimeout, idleTimeout: idleTimeout))
                 try pipeline.addHandler(HTTPServerPipelineHandler())
-                return Accepted(connection: try Connection(wrappingChannelSynchronously: channel), peer: peer)
+                // Half-closure: `finish()` shuts the output once every byte is written, so a large
+                // answer is never cut off by closing the connection under it.
+                return Accepted(
+                    connection: try Connection(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(isOutboundHalfClosureEnabled: true)),
+                    peer: peer)
             }
         }
         let server: NIOAsyncChannel<Accepted, Never>
@@ -121,7 +127,11 @@ public final class ControlServer: Sendable {
                 var head: HTTPRequestHead?
                 var body: [UInt8] = []
                 var tooLarge = false
+                // After the last answer: the output is shut once it is all written, and the
+                // connection ends when the client closes (or the idle time-out closes it).
+                var closing = false
                 for try await part in inbound {
+                    if closing { continue }
                     switch part {
                     case .head(let requestHead):
                         head = requestHead
@@ -135,7 +145,8 @@ public final class ControlServer: Sendable {
                                 status: 413,
                                 body: Self.errorBody(code: "body_too_large", message: "request body over 64 KiB"))
                             try await Self.write(response, version: requestHead.version, keepAlive: false, to: outbound)
-                            return
+                            outbound.finish()
+                            closing = true
                         }
                     case .body(let buffer):
                         if body.count + buffer.readableBytes > Self.maximumBodySize {
@@ -166,7 +177,10 @@ public final class ControlServer: Sendable {
                         }
                         let keepAlive = requestHead.isKeepAlive && !tooLarge && !overCapacity
                         try await Self.write(response, version: requestHead.version, keepAlive: keepAlive, to: outbound)
-                        if !keepAlive { return }
+                        if !keepAlive {
+                            outbound.finish()
+                            closing = true
+                        }
                         head = nil
                     }
                 }
