@@ -220,28 +220,56 @@ actor Scheduler {
                 }
             }
         }
-        await withTaskGroup(of: Void.self) { group in
+        // Outcomes are committed together, a batch at a time: one fsync of the store for many
+        // notices. Until then a notice stays `sending`, so a crash sends it again (same id).
+        var finished: [FinishedDelivery] = []
+        await withTaskGroup(of: FinishedDelivery.self) { group in
             var running = 0
             for claim in single {
-                if running >= Self.concurrentDeliveries {
-                    await group.next()
+                if running >= Self.concurrentDeliveries, let done = await group.next() {
                     running -= 1
+                    finished.append(done)
+                    if finished.count >= Self.outcomeBatch {
+                        await Self.record(finished, store: store, clock: clock, logger: logger)
+                        finished = []
+                    }
                     // A busy loop is alive: the watchdog is for a wedged one.
                     answerPings()
                 }
                 group.addTask {
-                    await Self.deliver(claim, dispatcher: dispatcher, store: store, clock: clock, logger: logger)
+                    let result = await Self.attempt(
+                        claim, dispatcher: dispatcher, store: store, clock: clock, manual: false)
+                    return FinishedDelivery(
+                        noticeID: claim.notice.id, attempts: result.attempts, outcome: result.outcome.resolution)
                 }
                 running += 1
             }
+            for await done in group { finished.append(done) }
         }
+        await Self.record(finished, store: store, clock: clock, logger: logger)
         delivered += claims.count
     }
 
-    @discardableResult
-    private static func deliver(
-        _ claim: ClaimedNotice, dispatcher: Dispatcher, store: any DeadlineStore, clock: any WallClock,
-        logger: Logger, manual: Bool = false
+    /// At most this many outcomes wait for one commit.
+    static let outcomeBatch = 64
+
+    private static func record(
+        _ finished: [FinishedDelivery], store: any DeadlineStore, clock: any WallClock, logger: Logger
+    ) async {
+        guard !finished.isEmpty else { return }
+        do {
+            try await store.finishDeliveries(finished, at: clock.now())
+        } catch {
+            // The notices stay in `sending` and are sent again after a restart, with the same ids.
+            logger.critical(
+                "cannot record the delivery of \(finished.count) notices: \(error); they will be sent again at the next start",
+                metadata: ["message_id": "\(JournalEvent.storeFailed.rawValue)"])
+        }
+    }
+
+    /// One claimed notice rendered and handed to its sinks; the outcome is not recorded yet.
+    private static func attempt(
+        _ claim: ClaimedNotice, dispatcher: Dispatcher, store: any DeadlineStore, clock: any WallClock, manual: Bool
     ) async -> Dispatcher.Result {
         let id = claim.notice.id
         var answered: Set<String> = []
@@ -255,17 +283,22 @@ actor Scheduler {
             alreadyDelivered = Set(
                 ((try? await store.deliveries(noticeID: id)) ?? []).filter { $0.outcome == .ok }.map(\.sink))
         }
-        let result = await dispatcher.deliver(
+        return await dispatcher.deliver(
             claim, answered: answered, alreadyDelivered: alreadyDelivered, manual: manual, now: clock.now())
-        do {
-            try await store.finishDelivery(
-                id, attempts: result.attempts, outcome: result.outcome.resolution, at: clock.now())
-        } catch {
-            // The notice stays in `sending` and is sent again after a restart, with the same id.
-            logger.critical(
-                "cannot record the delivery of \(id): \(error); it will be sent again at the next start",
-                metadata: ["message_id": "\(JournalEvent.storeFailed.rawValue)", "samverkan_notice": "\(id)"])
-        }
+    }
+
+    /// One notice delivered and recorded at once (a retry asked for by hand).
+    private static func deliver(
+        _ claim: ClaimedNotice, dispatcher: Dispatcher, store: any DeadlineStore, clock: any WallClock,
+        logger: Logger, manual: Bool
+    ) async -> Dispatcher.Result {
+        let result = await attempt(claim, dispatcher: dispatcher, store: store, clock: clock, manual: manual)
+        await record(
+            [
+                FinishedDelivery(
+                    noticeID: claim.notice.id, attempts: result.attempts, outcome: result.outcome.resolution)
+            ],
+            store: store, clock: clock, logger: logger)
         return result
     }
 

@@ -1,4 +1,5 @@
 public import Foundation
+import NIOPosix
 public import SamverkanCore
 
 #if canImport(Glibc)
@@ -56,9 +57,33 @@ public struct FileSink: NoticeSink {
             content = Array(message.rendered(.lf).utf8)
         }
         let fileName = NoticeID.fileName(notice.id) + "." + format.rawValue
-        try write(content, to: fileName)
+        // The writes and fsyncs block: on threads of their own, so that notices due together are
+        // written side by side (the file system commits their fsyncs together) and the event
+        // loops never wait for a disk.
+        let sink = self
+        let result: Result<Void, SinkError>
+        do {
+            result = try await Self.blockingIO.runIfActive { () -> Result<Void, SinkError> in
+                do throws(SinkError) {
+                    try sink.write(content, to: fileName)
+                    return .success(())
+                } catch {
+                    return .failure(error)
+                }
+            }
+        } catch {
+            throw SinkError(.transient, "cannot write \(fileName): the I/O threads are stopped (\(error))")
+        }
+        try result.get()
         return DeliveryReceipt(detail: directory + "/" + fileName)
     }
+
+    /// Threads for the file sinks' blocking writes: as many as the scheduler delivers at once.
+    static let blockingIO: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 16)
+        pool.start()
+        return pool
+    }()
 
     private func write(_ content: [UInt8], to fileName: String) throws(SinkError) {
         if mkdir(directory, 0o750) != 0 && errno != EEXIST {

@@ -67,6 +67,9 @@ public protocol DeadlineStore: Sendable {
     func finishDelivery(_ noticeID: String, attempts: [DeliveryRecord], outcome: DeliveryResolution, at: Date)
         async throws(StoreError)
 
+    /// `finishDelivery` for many notices in one transaction: one commit for a batch.
+    func finishDeliveries(_ finished: [FinishedDelivery], at: Date) async throws(StoreError)
+
     /// Every delivery attempt of one notice, oldest first (a retry skips the sinks that took it).
     func deliveries(noticeID: String) async throws(StoreError) -> [DeliveryRecord]
 

@@ -113,39 +113,55 @@ extension SQLiteStore {
     ) async throws(StoreError) {
         try await write("record the delivery of \(noticeID)") { db in
             guard try Rows.notice(id: noticeID, db) != nil else { throw Self.unknownNotice(noticeID) }
-            for attempt in attempts {
-                try db.cachedStatement(
-                    sql: "INSERT INTO delivery (notice_id, sink, at, outcome, error) VALUES (?, ?, ?, ?, ?)"
-                ).execute(arguments: [
-                    attempt.noticeID, attempt.sink, attempt.at.timeIntervalSince1970, attempt.outcome.rawValue,
-                    attempt.error,
-                ])
+            try Self.finish(noticeID, attempts: attempts, outcome: outcome, at: at, db)
+        }
+    }
+
+    public func finishDeliveries(_ finished: [FinishedDelivery], at: Date) async throws(StoreError) {
+        try await write("record \(finished.count) deliveries") { db in
+            for item in finished {
+                // A notice gone meanwhile (its deadline left the plan and was purged) is skipped.
+                guard try Rows.notice(id: item.noticeID, db) != nil else { continue }
+                try Self.finish(item.noticeID, attempts: item.attempts, outcome: item.outcome, at: at, db)
             }
-            switch outcome {
-            case .sent(let late):
-                try db.execute(
-                    sql: "UPDATE notice SET state = 'sent', late = MAX(late, ?), updated = ? WHERE id = ?",
-                    arguments: [late, at.timeIntervalSince1970, noticeID])
-            case .retry(let retryAt):
-                try db.execute(
-                    sql: """
-                        UPDATE notice SET state = 'failed', next_attempt = ?, updated = ?
-                        WHERE id = ? AND state = 'sending'
-                        """,
-                    arguments: [retryAt.timeIntervalSince1970, at.timeIntervalSince1970, noticeID])
-            case .dead:
-                try db.execute(
-                    sql: "UPDATE notice SET state = 'dead', updated = ? WHERE id = ? AND state = 'sending'",
-                    arguments: [at.timeIntervalSince1970, noticeID])
-            case .deferred(let until):
-                try db.execute(
-                    sql: """
-                        UPDATE notice SET state = 'pending', next_attempt = ?, attempts = MAX(attempts - 1, 0),
-                            updated = ?
-                        WHERE id = ? AND state = 'sending'
-                        """,
-                    arguments: [until.timeIntervalSince1970, at.timeIntervalSince1970, noticeID])
-            }
+        }
+    }
+
+    private static func finish(
+        _ noticeID: String, attempts: [DeliveryRecord], outcome: DeliveryResolution, at: Date, _ db: Database
+    ) throws {
+        for attempt in attempts {
+            try db.cachedStatement(
+                sql: "INSERT INTO delivery (notice_id, sink, at, outcome, error) VALUES (?, ?, ?, ?, ?)"
+            ).execute(arguments: [
+                attempt.noticeID, attempt.sink, attempt.at.timeIntervalSince1970, attempt.outcome.rawValue,
+                attempt.error,
+            ])
+        }
+        switch outcome {
+        case .sent(let late):
+            try db.cachedStatement(
+                sql: "UPDATE notice SET state = 'sent', late = MAX(late, ?), updated = ? WHERE id = ?",
+            ).execute(arguments: [late, at.timeIntervalSince1970, noticeID])
+        case .retry(let retryAt):
+            try db.cachedStatement(
+                sql: """
+                    UPDATE notice SET state = 'failed', next_attempt = ?, updated = ?
+                    WHERE id = ? AND state = 'sending'
+                    """,
+            ).execute(arguments: [retryAt.timeIntervalSince1970, at.timeIntervalSince1970, noticeID])
+        case .dead:
+            try db.cachedStatement(
+                sql: "UPDATE notice SET state = 'dead', updated = ? WHERE id = ? AND state = 'sending'",
+            ).execute(arguments: [at.timeIntervalSince1970, noticeID])
+        case .deferred(let until):
+            try db.cachedStatement(
+                sql: """
+                    UPDATE notice SET state = 'pending', next_attempt = ?, attempts = MAX(attempts - 1, 0),
+                        updated = ?
+                    WHERE id = ? AND state = 'sending'
+                    """,
+            ).execute(arguments: [until.timeIntervalSince1970, at.timeIntervalSince1970, noticeID])
         }
     }
 

@@ -79,6 +79,19 @@ public enum NoticeReason: String, Sendable, Hashable, Codable, CaseIterable {
     }
 }
 
+/// One notice's delivery, to be recorded with others (`finishDeliveries`).
+public struct FinishedDelivery: Sendable, Hashable {
+    public var noticeID: String
+    public var attempts: [DeliveryRecord]
+    public var outcome: DeliveryResolution
+
+    public init(noticeID: String, attempts: [DeliveryRecord], outcome: DeliveryResolution) {
+        self.noticeID = noticeID
+        self.attempts = attempts
+        self.outcome = outcome
+    }
+}
+
 /// How a delivery ended, as `finishDelivery` records it.
 public enum DeliveryResolution: Sendable, Hashable {
     /// Delivered; `late` when after its time.
