@@ -123,6 +123,9 @@ public final class SQLiteStore: DeadlineStore {
     /// Closes the database and releases the directory lock. Later calls fail.
     public func close() throws(StoreError) {
         defer { lock?.release() }
+        // Everything into the main file and the WAL emptied: a large first reconcile can leave
+        // hundreds of megabytes of WAL behind otherwise.
+        _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
         do { try pool.close() } catch { throw Self.storeError(error, "cannot close \(path)", path: path) }
     }
 
