@@ -209,16 +209,12 @@ actor Scheduler {
         }
         for (route, members) in digests {
             let results = await dispatcher.deliverDigest(members, route: route, now: now)
-            for (id, result) in results {
-                do {
-                    try await store.finishDelivery(
-                        id, attempts: result.attempts, outcome: result.outcome.resolution, at: clock.now())
-                } catch {
-                    logger.critical(
-                        "cannot record the delivery of \(id): \(error); it will be sent again at the next start",
-                        metadata: ["message_id": "\(JournalEvent.storeFailed.rawValue)", "samverkan_notice": "\(id)"])
-                }
-            }
+            await Self.record(
+                results.map {
+                    FinishedDelivery(
+                        noticeID: $0.key, attempts: $0.value.attempts, outcome: $0.value.outcome.resolution)
+                },
+                store: store, clock: clock, logger: logger)
         }
         // Outcomes are committed together, a batch at a time: one fsync of the store for many
         // notices. Until then a notice stays `sending`, so a crash sends it again (same id).
@@ -258,7 +254,10 @@ actor Scheduler {
     ) async {
         guard !finished.isEmpty else { return }
         do {
-            try await store.finishDeliveries(finished, at: clock.now())
+            // In a task of its own, which shutdown does not cancel: what went out is recorded
+            // even when SIGTERM came while it was being delivered.
+            let now = clock.now()
+            try await Task { try await store.finishDeliveries(finished, at: now) }.value
         } catch {
             // The notices stay in `sending` and are sent again after a restart, with the same ids.
             logger.critical(
