@@ -90,6 +90,11 @@ struct YAMLSubsetParser {
         var index = range.lowerBound
         while index < range.upperBound {
             let byte = bytes[index]
+            // Printable ASCII, nearly every byte of a config, needs no more looks.
+            if byte >= 0x20 && byte < 0x7F {
+                index += 1
+                continue
+            }
             if byte < 0x20 || byte == 0x7F { throw Unsupported() }
             if byte == 0xC2, index + 1 < range.upperBound, (0x80...0x9F).contains(bytes[index + 1]) {
                 throw Unsupported()
@@ -366,7 +371,15 @@ struct YAMLSubsetParser {
 
     /// A plain scalar may start with none of YAML's indicators (or a space).
     private func canStartPlain(_ byte: UInt8) -> Bool {
-        !"-?:,[]{}#&*!|>'\"%@` ".utf8.contains(byte)
+        switch byte {
+        case UInt8(ascii: "-"), UInt8(ascii: "?"), UInt8(ascii: ":"), UInt8(ascii: ","), UInt8(ascii: "["),
+            UInt8(ascii: "]"), UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: "#"), UInt8(ascii: "&"),
+            UInt8(ascii: "*"), UInt8(ascii: "!"), UInt8(ascii: "|"), UInt8(ascii: ">"), UInt8(ascii: "'"),
+            UInt8(ascii: "\""), UInt8(ascii: "%"), UInt8(ascii: "@"), UInt8(ascii: "`"), UInt8(ascii: " "):
+            return false
+        default:
+            return true
+        }
     }
 
     private mutating func scalar(_ text: String, at: Int, on line: Line, quoted: Bool) -> Int {
