@@ -179,6 +179,14 @@ public struct ConfigLoader: Sendable {
 
     /// The document's root, or nil with the problem logged.
     static func parse(_ text: String, file: String, _ log: inout DiagnosticLog) -> YAMLValue? {
+        // Config files are mostly in the plain subset of YAML that YAMLSubsetParser reads, many
+        // times faster than Yams builds its tree; it gives up on anything else, errors included.
+        if let document = YAMLSubsetParser.parse(text, file: file) { return YAMLValue(root: document) }
+        return parseWithYams(text, file: file, &log)
+    }
+
+    /// ``parse(_:file:_:)`` by Yams alone.
+    static func parseWithYams(_ text: String, file: String, _ log: inout DiagnosticLog) -> YAMLValue? {
         do {
             // The basic resolver: every scalar stays a string and the readers parse what they need;
             // resolving tags runs regular expressions on every plain scalar and dominated loading.

@@ -1,6 +1,7 @@
 import Yams
 
-/// A parsed YAML document as plain values, converted once from Yams' node tree.
+/// A parsed YAML document as plain values, converted once from Yams' node tree or read
+/// directly by `YAMLSubsetParser`.
 ///
 /// Yams' nodes are enums around strings, tag objects and weak anchor references, and each
 /// look-up copied one (several retains and a weak reference): reading 10,000 agreement files
@@ -34,6 +35,13 @@ final class YAMLDocument: Sendable {
     let file: String
     let items: [Item]
     let children: [Int]
+
+    /// A document from its items in the order above, the root first.
+    init(file: String, items: [Item], children: [Int]) {
+        self.file = file
+        self.items = items
+        self.children = children
+    }
 
     init(_ root: Node, file: String) {
         self.file = file
@@ -105,8 +113,7 @@ final class YAMLDocument: Sendable {
 }
 
 extension YAMLDocument.Item {
-    fileprivate init(kind: YAMLDocument.Kind, position: Position, string: String? = nil, first: Int = 0, count: Int = 0)
-    {
+    init(kind: YAMLDocument.Kind, position: Position, string: String? = nil, first: Int = 0, count: Int = 0) {
         self.init(
             kind: kind, position: position, string: string, isQuoted: false, isNull: false, isStringTagged: false,
             isValueTagged: false, first: first, count: count)

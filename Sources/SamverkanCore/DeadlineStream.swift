@@ -47,30 +47,40 @@ public struct DeadlineStream: Sendable {
     ) throws(E) {
         let pieces = JSONPieces(state: state, noticeState: noticeState)
         // Room for any one deadline, so a block is only ever checked between deadlines.
-        let longest = runs.longestDeadline(stateBlock: pieces.stateBlock.count, noticeTail: pieces.noticeTail.count)
-        var block = OutputBlock(capacity: max(chunkSize, 2 * longest))
+        let longest = runs.longestDeadline(
+            stateBlock: pieces.stateBlock.count, noticeTail: pieces.noticeTail.count)
         var times = [NoticeTime](repeating: NoticeTime(at: 0, order: 0, piece: 0), count: runs.mostNotices)
-        var count = 0
-        block.append(UInt8(ascii: "["))
-        while !heap.isEmpty {
-            if block.count + longest > block.capacity {
+        // The strings and the fixed pieces are copied from where they are, by pointer, for the
+        // whole plan: a deadline is some twenty pieces, and array accesses were much of its cost.
+        let strings = runs.strings.bytes
+        try strings.withUnsafeBufferPointer { (strings) throws(E) in
+            try pieces.bytes.withUnsafeBufferPointer { (pieceBytes) throws(E) in
+                let pieces = pieces.view(of: pieceBytes)
+                var block = OutputBlock(capacity: max(chunkSize, 2 * longest))
+                var count = 0
+                block.append(UInt8(ascii: "["))
+                while !heap.isEmpty {
+                    if block.count + longest > block.capacity {
+                        try write(block.bytes)
+                        block.removeAll()
+                    }
+                    runs.writeDeadline(
+                        heap[0], first: count == 0, strings: strings, pieces: pieces, times: &times, to: &block)
+                    count += 1
+                    var next = heap[0]
+                    if runs.advance(&next) {
+                        heap[0] = next
+                        siftDown(from: 0)
+                    } else {
+                        heap.swapAt(0, heap.count - 1)
+                        heap.removeLast()
+                        siftDown(from: 0)
+                    }
+                }
+                block.append(count == 0 ? pieces.emptyEnd : pieces.end)
                 try write(block.bytes)
-                block.removeAll()
-            }
-            runs.writeDeadline(heap[0], first: count == 0, pieces: pieces, times: &times, to: &block)
-            count += 1
-            var next = heap[0]
-            if runs.advance(&next) {
-                heap[0] = next
-                siftDown(from: 0)
-            } else {
-                heap.swapAt(0, heap.count - 1)
-                heap.removeLast()
-                siftDown(from: 0)
             }
         }
-        block.append(Array((count == 0 ? "]\n" : "\n]\n").utf8))
-        try write(block.bytes)
     }
 
     /// Moves the cursor at `start` down to its place. The cursor is held aside while the smaller
@@ -452,10 +462,11 @@ extension DeadlineStream {
             return longest + 16
         }
 
-        /// Writes the deadline at `cursor` as `DeadlineJSON.append` writes it. `times` is room for
-        /// the notices of any shape.
+        /// Writes the deadline at `cursor` as `DeadlineJSON.append` writes it. `strings` is the
+        /// bytes of `self.strings`; `times` is room for the notices of any shape.
         mutating func writeDeadline(
-            _ cursor: Cursor, first: Bool, pieces: JSONPieces, times: inout [NoticeTime], to block: inout OutputBlock
+            _ cursor: Cursor, first: Bool, strings bytes: UnsafeBufferPointer<UInt8>, pieces: JSONPieces.View,
+            times: inout [NoticeTime], to block: inout OutputBlock
         ) {
             let obligation = obligations[Int(cursor.obligation)]
             let shape = shapes[Int(obligation.shape)]
@@ -496,17 +507,20 @@ extension DeadlineStream {
                 count += 1
             }
 
-            let agreementID = strings.range(obligation.agreementID)
+            func string(_ number: Int32) -> UnsafeBufferPointer<UInt8> {
+                UnsafeBufferPointer(rebasing: bytes[strings.range(number)])
+            }
+            let agreementID = string(obligation.agreementID)
             block.append(first ? pieces.firstOpening : pieces.nextOpening)
             // The deadline id, written once and copied into every notice id.
             let id = block.count
-            block.append(strings.bytes, agreementID)
-            block.append(strings.bytes, strings.range(shape.middle))
+            block.append(agreementID)
+            block.append(string(shape.middle))
             block.appendDate(Int(cursor.nominal))
             let idEnd = block.count
             block.append(pieces.agreementKey)
-            block.append(strings.bytes, agreementID)
-            block.append(strings.bytes, strings.range(shape.fields))
+            block.append(agreementID)
+            block.append(string(shape.fields))
             // The due time, copied into the notices at the due instant.
             let due = block.count
             appendTime(cursor.due, to: &block)
@@ -516,7 +530,7 @@ extension DeadlineStream {
                 let time = times[index]
                 block.append(index == 0 ? pieces.noticeOpening : pieces.nextNoticeOpening)
                 block.appendCopy(of: id..<idEnd)
-                block.append(strings.bytes, strings.range(time.piece))
+                block.append(string(time.piece))
                 if time.at == cursor.due {
                     block.appendCopy(of: due..<dueEnd)
                 } else {
@@ -536,28 +550,74 @@ extension DeadlineStream {
         var mostNotices: Int { shapes.map { Int($0.noticeEnd - $0.noticeStart) }.max() ?? 0 }
     }
 
-    /// The fixed pieces of a deadline's JSON.
+    /// The fixed pieces of a deadline's JSON, end to end in one array.
     struct JSONPieces {
-        let firstOpening = Array("\n{\"id\":\"".utf8)
-        let nextOpening = Array(",\n{\"id\":\"".utf8)
-        let agreementKey = Array(#"","agreement":""#.utf8)
+        let bytes: [UInt8]
+        let firstOpening: Range<Int>
+        let nextOpening: Range<Int>
+        let agreementKey: Range<Int>
         /// `","state":"STATE","notices":[`.
-        let stateBlock: [UInt8]
-        let noticeOpening = Array(#"{"id":""#.utf8)
-        let nextNoticeOpening = Array(#",{"id":""#.utf8)
+        let stateBlock: Range<Int>
+        let noticeOpening: Range<Int>
+        let nextNoticeOpening: Range<Int>
         /// `","state":"STATE"}`, closing a notice.
-        let noticeTail: [UInt8]
-        let closing = Array("]}".utf8)
+        let noticeTail: Range<Int>
+        let closing: Range<Int>
+        /// The end of the array, with and without deadlines in it.
+        let end: Range<Int>
+        let emptyEnd: Range<Int>
 
         init(state: String, noticeState: String) {
-            var stateBlock = Array(#"","state":""#.utf8)
-            DeadlineJSON.appendEscaped(state, to: &stateBlock)
-            stateBlock.append(contentsOf: #"","notices":["#.utf8)
-            self.stateBlock = stateBlock
-            var noticeTail = Array(#"","state":""#.utf8)
-            DeadlineJSON.appendEscaped(noticeState, to: &noticeTail)
-            noticeTail.append(contentsOf: #""}"#.utf8)
-            self.noticeTail = noticeTail
+            var bytes: [UInt8] = []
+            func piece(_ build: (inout [UInt8]) -> Void) -> Range<Int> {
+                let start = bytes.count
+                build(&bytes)
+                return start..<bytes.count
+            }
+            firstOpening = piece { $0 += "\n{\"id\":\"".utf8 }
+            nextOpening = piece { $0 += ",\n{\"id\":\"".utf8 }
+            agreementKey = piece { $0 += #"","agreement":""#.utf8 }
+            stateBlock = piece {
+                $0 += #"","state":""#.utf8
+                DeadlineJSON.appendEscaped(state, to: &$0)
+                $0 += #"","notices":["#.utf8
+            }
+            noticeOpening = piece { $0 += #"{"id":""#.utf8 }
+            nextNoticeOpening = piece { $0 += #",{"id":""#.utf8 }
+            noticeTail = piece {
+                $0 += #"","state":""#.utf8
+                DeadlineJSON.appendEscaped(noticeState, to: &$0)
+                $0 += #""}"#.utf8
+            }
+            closing = piece { $0 += "]}".utf8 }
+            end = piece { $0 += "\n]\n".utf8 }
+            emptyEnd = piece { $0 += "]\n".utf8 }
+            self.bytes = bytes
+        }
+
+        /// The pieces as pointers into `bytes`, which `buffer` is.
+        struct View {
+            let firstOpening: UnsafeBufferPointer<UInt8>
+            let nextOpening: UnsafeBufferPointer<UInt8>
+            let agreementKey: UnsafeBufferPointer<UInt8>
+            let stateBlock: UnsafeBufferPointer<UInt8>
+            let noticeOpening: UnsafeBufferPointer<UInt8>
+            let nextNoticeOpening: UnsafeBufferPointer<UInt8>
+            let noticeTail: UnsafeBufferPointer<UInt8>
+            let closing: UnsafeBufferPointer<UInt8>
+            let end: UnsafeBufferPointer<UInt8>
+            let emptyEnd: UnsafeBufferPointer<UInt8>
+        }
+
+        func view(of buffer: UnsafeBufferPointer<UInt8>) -> View {
+            func slice(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> {
+                UnsafeBufferPointer(rebasing: buffer[range])
+            }
+            return View(
+                firstOpening: slice(firstOpening), nextOpening: slice(nextOpening), agreementKey: slice(agreementKey),
+                stateBlock: slice(stateBlock), noticeOpening: slice(noticeOpening),
+                nextNoticeOpening: slice(nextNoticeOpening), noticeTail: slice(noticeTail), closing: slice(closing),
+                end: slice(end), emptyEnd: slice(emptyEnd))
         }
     }
 }
@@ -569,7 +629,7 @@ struct OutputBlock: ~Copyable {
     private let base: UnsafeMutablePointer<UInt8>
     let capacity: Int
     private(set) var count = 0
-    private var dates = RFC3339.DateCache()
+    private var timestamps = RFC3339.Cache()
 
     init(capacity: Int) {
         self.capacity = capacity
@@ -589,19 +649,13 @@ struct OutputBlock: ~Copyable {
         count += 1
     }
 
-    /// `bytes[range]`.
     @inline(__always)
-    mutating func append(_ bytes: [UInt8], _ range: Range<Int>) {
-        precondition(count + range.count <= capacity, "OutputBlock overflow")
-        bytes.withUnsafeBufferPointer { source in
-            guard let start = source.baseAddress else { return }
-            (base + count).update(from: start + range.lowerBound, count: range.count)
-        }
-        count += range.count
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        precondition(count + bytes.count <= capacity, "OutputBlock overflow")
+        guard let start = bytes.baseAddress else { return }
+        (base + count).update(from: start, count: bytes.count)
+        count += bytes.count
     }
-
-    @inline(__always)
-    mutating func append(_ bytes: [UInt8]) { append(bytes, bytes.indices) }
 
     /// A copy of bytes written earlier (the range must lie before `count`).
     @inline(__always)
@@ -614,12 +668,12 @@ struct OutputBlock: ~Copyable {
     /// `YYYY-MM-DD` of a day number, as `LocalDate` prints it.
     mutating func appendDate(_ dayNumber: Int) {
         precondition(count + RFC3339.maximumLength <= capacity, "OutputBlock overflow")
-        count += dates.write(dayNumber: dayNumber, to: base + count)
+        count += timestamps.writeDate(dayNumber: dayNumber, to: base + count)
     }
 
     /// An RFC 3339 local time with offset.
     mutating func appendTime(utc: Int, offset: Int) {
         precondition(count + RFC3339.maximumLength <= capacity, "OutputBlock overflow")
-        count += RFC3339.write(utc: utc, offset: offset, to: base + count) { dates.write(dayNumber: $0, to: $1) }
+        count += timestamps.write(utc: utc, offset: offset, to: base + count)
     }
 }

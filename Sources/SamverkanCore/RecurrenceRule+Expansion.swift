@@ -216,7 +216,9 @@ extension RecurrenceRule {
             self.monthDays = monthDays
             hasMonthDays = monthDays != 0 || rule.negativeMonthDayBits != 0
             func negativeDays(length: Int) -> UInt32 {
-                (1...length).reduce(UInt32(0)) { bits, k in
+                // Most rules have no negative month days (and rules are expanded by the thousand).
+                guard rule.negativeMonthDayBits != 0 else { return 0 }
+                return (1...length).reduce(UInt32(0)) { bits, k in
                     rule.negativeMonthDayBits & 1 << UInt32(k) != 0 ? bits | 1 << UInt32(length + 1 - k) : bits
                 }
             }

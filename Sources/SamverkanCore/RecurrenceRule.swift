@@ -287,7 +287,6 @@ extension RecurrenceRule {
             -> [(Item, Key)]
         {
             var result: [(Item, Key)] = []
-            var seen: [Key: Item] = [:]
             var start = 0
             while start <= part.value.count {
                 let end = part.value[start...].firstIndex(of: Unit(ascii: ",")) ?? part.value.count
@@ -298,12 +297,12 @@ extension RecurrenceRule {
                         part: part, at: item.offset)
                 }
                 let key = try same(item)
-                if let first = seen[key] {
+                // A value has a handful of items: a scan is cheaper than a dictionary per part.
+                if let first = result.first(where: { $0.1 == key })?.0 {
                     throw fail(
                         .invalidValue, "\(part.name): '\(item.text)' repeats '\(first.text)'", part: part,
                         at: item.offset)
                 }
-                seen[key] = item
                 result.append((item, key))
                 start = end + 1
             }

@@ -194,32 +194,43 @@ enum RFC3339 {
     /// Writes the local time of `utc` (seconds since 1970) at UTC offset `offset` seconds to
     /// `out`, which has room for ``maximumLength`` bytes, and returns how many bytes it wrote.
     static func write(utc: Int, offset: Int, to out: UnsafeMutablePointer<UInt8>) -> Int {
-        write(utc: utc, offset: offset, to: out) { writeDate(dayNumber: $0, to: $1) }
+        write(
+            utc: utc, offset: offset, to: out, writeDate: { writeDate(dayNumber: $0, to: $1) },
+            writeTime: { writeTime(secondsIntoDay: $0, offset: $1, to: $2) })
     }
 
-    /// ``write(utc:offset:to:)`` with the date written by `writeDate` (a cache of dates).
+    /// ``write(utc:offset:to:)`` with the date and the time written by the functions given (a
+    /// cache of them).
     @inline(__always)
     static func write(
         utc: Int, offset: Int, to out: UnsafeMutablePointer<UInt8>,
-        writeDate: (_ dayNumber: Int, _ out: UnsafeMutablePointer<UInt8>) -> Int
+        writeDate: (_ dayNumber: Int, _ out: UnsafeMutablePointer<UInt8>) -> Int,
+        writeTime: (_ secondsIntoDay: Int, _ offset: Int, _ out: UnsafeMutablePointer<UInt8>) -> Int
     ) -> Int {
         let seconds = utc + offset
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let rest = seconds - days * 86_400
         let count = writeDate(days, out)
-        out[count] = UInt8(ascii: "T")
-        twoDigits(rest / 3600, at: out + count + 1)
-        out[count + 3] = UInt8(ascii: ":")
-        twoDigits(rest % 3600 / 60, at: out + count + 4)
-        out[count + 6] = UInt8(ascii: ":")
-        twoDigits(rest % 60, at: out + count + 7)
-        out[count + 9] = offset < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+")
+        return count + writeTime(seconds - days * 86_400, offset, out + count)
+    }
+
+    /// Bytes in the part after the date: `T09:00:00+01:00`.
+    static let timeLength = 15
+
+    /// Writes `T09:00:00+01:00` (``timeLength`` bytes) for a time of day and a UTC offset.
+    static func writeTime(secondsIntoDay rest: Int, offset: Int, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        out[0] = UInt8(ascii: "T")
+        twoDigits(rest / 3600, at: out + 1)
+        out[3] = UInt8(ascii: ":")
+        twoDigits(rest % 3600 / 60, at: out + 4)
+        out[6] = UInt8(ascii: ":")
+        twoDigits(rest % 60, at: out + 7)
+        out[9] = offset < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+")
         // An offset is under 24 hours, so its hours have two digits.
         let magnitude = abs(offset)
-        twoDigits(magnitude / 3600, at: out + count + 10)
-        out[count + 12] = UInt8(ascii: ":")
-        twoDigits(magnitude % 3600 / 60, at: out + count + 13)
-        return count + 15
+        twoDigits(magnitude / 3600, at: out + 10)
+        out[12] = UInt8(ascii: ":")
+        twoDigits(magnitude % 3600 / 60, at: out + 13)
+        return timeLength
     }
 
     /// Writes the date of a day number as `LocalDate` prints it (`2026-11-02`) to `out`, which has
@@ -244,32 +255,62 @@ enum RFC3339 {
         return 10
     }
 
-    /// Dates already printed, by day number: a plan has a few hundred distinct days and writes
-    /// millions of dates, and converting a day number to a date is most of a timestamp's work.
-    struct DateCache {
-        /// Direct-mapped by the low bits of the day number; a slot remembers its day.
-        private static var slots: Int { 64 }
-        private var days = [Int](repeating: .min, count: slots)
-        private var bytes = [UInt8](repeating: 0, count: slots * 10)
+    /// Dates and times of day already printed: a plan has a few hundred distinct days and a
+    /// handful of times of day, and writes millions of timestamps; converting a day number to a
+    /// date and printing the digits was most of a timestamp's work.
+    struct Cache {
+        /// Both direct-mapped by low bits; a slot remembers what it holds.
+        private static var dateSlots: Int { 64 }
+        private static var timeSlots: Int { 16 }
+        private var days = [Int](repeating: .min, count: dateSlots)
+        private var dates = [UInt8](repeating: 0, count: dateSlots * 10)
+        private var times = [(secondsIntoDay: Int, offset: Int)](repeating: (.min, .min), count: timeSlots)
+        private var timeBytes = [UInt8](repeating: 0, count: timeSlots * RFC3339.timeLength)
+
+        /// ``RFC3339/write(utc:offset:to:)``, from the cache where it can.
+        mutating func write(utc: Int, offset: Int, to out: UnsafeMutablePointer<UInt8>) -> Int {
+            RFC3339.write(
+                utc: utc, offset: offset, to: out, writeDate: { writeDate(dayNumber: $0, to: $1) },
+                writeTime: { writeTime(secondsIntoDay: $0, offset: $1, to: $2) })
+        }
 
         /// ``RFC3339/writeDate(dayNumber:to:)``, from the cache when the date is there.
-        mutating func write(dayNumber: Int, to out: UnsafeMutablePointer<UInt8>) -> Int {
-            let slot = dayNumber & (Self.slots - 1)
+        mutating func writeDate(dayNumber: Int, to out: UnsafeMutablePointer<UInt8>) -> Int {
+            let slot = dayNumber & (Self.dateSlots - 1)
             if days[slot] == dayNumber {
-                bytes.withUnsafeBufferPointer { cached in
+                dates.withUnsafeBufferPointer { cached in
                     guard let base = cached.baseAddress else { return }
                     out.update(from: base + slot * 10, count: 10)
                 }
                 return 10
             }
-            let count = writeDate(dayNumber: dayNumber, to: out)
+            let count = RFC3339.writeDate(dayNumber: dayNumber, to: out)
             // Only four-digit years, which all have ten bytes, are kept.
             if count == 10 {
                 days[slot] = dayNumber
-                bytes.withUnsafeMutableBufferPointer { cached in
+                dates.withUnsafeMutableBufferPointer { cached in
                     guard let base = cached.baseAddress else { return }
                     (base + slot * 10).update(from: out, count: 10)
                 }
+            }
+            return count
+        }
+
+        private mutating func writeTime(secondsIntoDay: Int, offset: Int, to out: UnsafeMutablePointer<UInt8>) -> Int {
+            let length = RFC3339.timeLength
+            let slot = (secondsIntoDay ^ offset) & (Self.timeSlots - 1)
+            if times[slot] == (secondsIntoDay, offset) {
+                timeBytes.withUnsafeBufferPointer { cached in
+                    guard let base = cached.baseAddress else { return }
+                    out.update(from: base + slot * length, count: length)
+                }
+                return length
+            }
+            let count = RFC3339.writeTime(secondsIntoDay: secondsIntoDay, offset: offset, to: out)
+            times[slot] = (secondsIntoDay, offset)
+            timeBytes.withUnsafeMutableBufferPointer { cached in
+                guard let base = cached.baseAddress else { return }
+                (base + slot * length).update(from: out, count: length)
             }
             return count
         }

@@ -6,8 +6,13 @@
 //    alone, on Agreement values built in memory with the mix of scripts/bench/gen_workload.py,
 //    without explanations as `plan --json` plans; and at 10,000 with explanations. The
 //    ns/agreement metric should stay flat across the three sizes (linear growth).
-// 2. "Load + validate 10,000 agreements": ConfigLoader over a directory that gen_workload.py
-//    writes ($SAMVERKAN_BENCH_CONFIG may name one already generated).
+// 2. "Stream N agreements … as JSON": what `plan --json` does with the same agreements: a
+//    DeadlineStream built from them and its JSON written to a sink that only counts the bytes.
+//    The plan is never held, so mallocs stay in the thousands; the resident peak here is mostly
+//    the Agreement values the setup builds (`plan --json` never holds those either).
+// 3. "Load + validate 10,000 agreements": ConfigLoader over a directory that gen_workload.py
+//    writes ($SAMVERKAN_BENCH_CONFIG may name one already generated), keeping the agreements,
+//    and handing them over into a DeadlineStream as `plan --json` does.
 //
 // The whole command as users run it, against remind(1), is scripts/bench/planner-vs-remind.sh.
 
@@ -53,6 +58,69 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // As `plan --json` plans and writes, never holding the plan.
+    for size in [1_000, 5_000, 10_000] {
+        Benchmark(
+            "Stream \(size) agreements × 6 obligations, 12 months, as JSON (DeadlineStream)",
+            configuration: .init(
+                metrics: metrics + [Workload.deadlineBytes],
+                warmupIterations: 1,
+                maxDuration: .seconds(20),
+                maxIterations: 10,
+                setup: { Workload.prepare(agreements: size) },
+                teardown: { Workload.release() }
+            )
+        ) { benchmark in
+            let agreements = Workload.agreements
+            let planner = Planner(zone: Workload.zone, explains: false)
+            for _ in benchmark.scaledIterations {
+                let start = ContinuousClock.now
+                var builder = DeadlineStream.Builder(from: Workload.from, through: Workload.through)
+                for agreement in agreements { builder.add(agreement) }
+                let stream = try builder.build(planner: planner)
+                var bytes = 0
+                stream.writeJSON(state: "planned", noticeState: "planned") { bytes += $0.count }
+                let elapsed = ContinuousClock.now - start
+                Workload.record(elapsed, agreements: agreements.count, in: benchmark)
+                benchmark.measurement(Workload.deadlineBytes, bytes)
+            }
+        }
+    }
+
+    Benchmark(
+        "Load + validate 10000 agreements into a DeadlineStream (ConfigLoader, as plan --json)",
+        configuration: .init(
+            metrics: metrics,
+            warmupIterations: 1,
+            maxDuration: .seconds(30),
+            maxIterations: 10,
+            setup: { try Workload.prepare(directoryOf: 10_000) },
+            teardown: { Workload.release() }
+        )
+    ) { benchmark in
+        let loader = ConfigLoader()
+        for _ in benchmark.scaledIterations {
+            let start = ContinuousClock.now
+            var builder = DeadlineStream.Builder(from: Workload.from, through: Workload.through)
+            var count = 0
+            let config = try loader.load(directory: Workload.directory, today: { _ in Workload.from }) { agreement in
+                builder.add(agreement)
+                count += 1
+            }
+            let stream = try builder.build(
+                planner: Planner(
+                    zone: config.zone, calendar: SwedishCalendar(closedDays: config.settings.closedDays),
+                    explains: false))
+            let elapsed = ContinuousClock.now - start
+            guard count == 10_000 else {
+                benchmark.error("handed over \(count) agreements, expected 10000")
+                return
+            }
+            Workload.record(elapsed, agreements: count, in: benchmark)
+            blackHole(stream)
+        }
+    }
+
     Benchmark(
         "Load + validate 10000 agreements (ConfigLoader)",
         configuration: .init(
@@ -95,6 +163,8 @@ enum Workload {
     static let agreementsPerSecond = BenchmarkMetric.custom(
         "throughput (agreements/s)", polarity: .prefersLarger, useScalingFactor: false)
     static let deadlines = BenchmarkMetric.custom("deadlines", polarity: .prefersLarger, useScalingFactor: false)
+    static let deadlineBytes = BenchmarkMetric.custom(
+        "JSON bytes", polarity: .prefersLarger, useScalingFactor: false)
 
     nonisolated(unsafe) static var agreements: [Agreement] = []
     nonisolated(unsafe) static var directory = ""
