@@ -99,8 +99,15 @@ public final class SystemdNotifier: ServiceNotifier, Sendable {
     }
 
     public func send(_ message: NotifyMessage) {
-        outbox.state.withLock { $0.queue.append(message.description) }
-        outbox.available.signal()
+        // A message already waiting to go out (a watchdog ping while systemd is slow to read) is
+        // not queued twice: the queue stays short, and no stale pings arrive after a stall.
+        let text = message.description
+        let queued = outbox.state.withLock { state -> Bool in
+            if state.queue.contains(text) { return false }
+            state.queue.append(text)
+            return true
+        }
+        if queued { outbox.available.signal() }
     }
 
     /// Waits until every message sent so far has gone out, at most `timeout` (before exit, so

@@ -82,7 +82,8 @@ struct RunningDaemon {
         let daemon = try DaemonProcess(
             config: config.directory, state: root.appendingPathComponent("state"), environment: env)
         if waitForReady {
-            let ready = await listener.waitFor("READY=1")
+            // Generous: many daemons start at once when the suite runs in parallel.
+            let ready = await listener.waitFor("READY=1", timeout: .seconds(30))
             guard ready.match != nil else {
                 await daemon.stop()
                 throw NotReady(stderr: daemon.stderr)
