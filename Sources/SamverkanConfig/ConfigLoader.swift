@@ -157,21 +157,27 @@ public struct ConfigLoader: Sendable {
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
         var status = stat()
-        let size = fstat(descriptor, &status) == 0 ? max(Int(status.st_size), 0) : 0
-        // One byte more than the size, so that a file that has not grown is read to its end in one call.
+        let known = fstat(descriptor, &status) == 0
+        let size = known ? max(Int(status.st_size), 0) : 0
+        // A regular file that reads short has been read to its end: one read(2) for a file that
+        // has not grown, not a second one to see the end (system calls are much of reading
+        // 10,000 small files). Anything else is read until read(2) says the end.
+        let isRegular = known && status.st_mode & S_IFMT == S_IFREG
+        // One byte more than the size, so a file that has not grown reads short.
         var bytes = [UInt8](repeating: 0, count: size + 1)
         var count = 0
         while true {
             if count == bytes.count { bytes.append(contentsOf: repeatElement(0, count: max(bytes.count, 4096))) }
+            let asked = bytes.count - count
             let got = bytes.withUnsafeMutableBytes { buffer in
-                read(descriptor, buffer.baseAddress.map { $0 + count }, buffer.count - count)
+                read(descriptor, buffer.baseAddress.map { $0 + count }, asked)
             }
             if got < 0 {
                 if errno == EINTR { continue }
                 return nil
             }
-            if got == 0 { break }
             count += got
+            if got == 0 || (isRegular && got < asked) { break }
         }
         bytes.removeLast(bytes.count - count)
         return bytes
