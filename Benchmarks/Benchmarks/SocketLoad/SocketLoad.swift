@@ -14,7 +14,8 @@ struct SocketLoad {
     static func main() async throws {
         var arguments = Array(CommandLine.arguments.dropFirst())
         guard !arguments.isEmpty else {
-            FileHandle.standardError.write(Data("usage: SocketLoad SOCKET [--connections N] [--requests N] [--path P]\n".utf8))
+            FileHandle.standardError.write(
+                Data("usage: SocketLoad SOCKET [--connections N] [--requests N] [--path P]\n".utf8))
             exit(2)
         }
         let socket = arguments.removeFirst()
@@ -66,14 +67,16 @@ struct SocketLoad {
     }
 
     /// One connection: `count` requests in a row, each timed from write to the end of its answer.
-    nonisolated static func run(socket: String, path: String, count: Int, group: MultiThreadedEventLoopGroup) async throws
+    nonisolated static func run(socket: String, path: String, count: Int, group: MultiThreadedEventLoopGroup)
+        async throws
         -> [Double]
     {
         let channel = try await ClientBootstrap(group: group)
             .connect(unixDomainSocketPath: socket) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
+                        wrappingChannelSynchronously: channel)
                 }
             }
         var latencies: [Double] = []
