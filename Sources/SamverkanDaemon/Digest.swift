@@ -103,14 +103,10 @@ extension Dispatcher {
                 ? "Automatic message.\n\nKind regards\nThe crime-prevention cooperation reminder service"
                 : "Automatiskt meddelande.\n\nVänliga hälsningar\nPåminnelsetjänsten för brottsförebyggande samverkan"
             let body = ([intro, ""] + lines + ["", outro]).joined(separator: "\n") + "\n"
-            let at = zone.rfc3339(instant)
-            let digest = OutgoingNotice(
-                id: id, slot: "digest", at: at, late: now.timeIntervalSince(instant) > 60, agreement: "samverkand",
-                agreementTitle: "samverkand",
-                deadline: DeadlineView(
-                    id: id, agreement: "samverkand", obligation: "digest", kind: "digest",
-                    title: english ? "Daily summary" : "Dagens sammanfattning", due: at, state: "digest", notices: []),
-                recipients: [group.recipient], subject: subject, body: body)
+            let digest = daemonNotice(
+                id: id, slot: "digest", at: instant, late: now.timeIntervalSince(instant) > 60,
+                title: english ? "Daily summary" : "Dagens sammanfattning", recipients: [group.recipient],
+                subject: subject, body: body)
             let metadata: Logger.Metadata = [
                 "samverkan_notice": "\(id)", "samverkan_slot": "digest",
                 "samverkan_digest_notices": "\(group.claims.map(\.notice.id).joined(separator: ","))",

@@ -20,13 +20,9 @@ struct Dispatcher: Sendable {
     /// Each sink's `retry: {initial, max}`.
     let retryPolicies: [String: (initial: Duration, max: Duration)]
 
-    enum Outcome: Sendable, Equatable {
-        case sent(late: Bool)
-        case retry(at: Date)
-        case dead
-        /// Held for the route's digest at this instant; not an attempt.
-        case deferred(until: Date)
-    }
+    /// How a delivery ended: what the store records (`sent`, a `retry`, `dead`, or `deferred`
+    /// to the route's digest).
+    typealias Outcome = DeliveryResolution
 
     /// What one delivery did: the outcome for the store, and one record per sink tried.
     struct Result: Sendable {

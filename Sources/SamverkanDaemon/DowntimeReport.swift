@@ -69,15 +69,9 @@ extension Dispatcher {
         let body =
             ([intro, ""] + lines + ["", english ? "Check: samverkanctl status" : "Kontrollera: samverkanctl status"])
             .joined(separator: "\n") + "\n"
-        let at = zone.rfc3339(now)
-        let recipients = operatorRecipients
-        let outgoing = OutgoingNotice(
-            id: id, slot: "downtime", at: at, late: false, agreement: "samverkand",
-            agreementTitle: "samverkand",
-            deadline: DeadlineView(
-                id: id, agreement: "samverkand", obligation: "downtime", kind: "downtime",
-                title: english ? "Downtime report" : "Driftstopprapport", due: at, state: "report", notices: []),
-            recipients: recipients, subject: subject, body: body)
+        let outgoing = daemonNotice(
+            id: id, slot: "downtime", at: now, title: english ? "Downtime report" : "Driftstopprapport",
+            recipients: operatorRecipients, subject: subject, body: body)
         for sinkName in route.sinks {
             guard let sink = sinks[sinkName] else { continue }
             do {
@@ -97,6 +91,21 @@ extension Dispatcher {
                     ])
             }
         }
+    }
+
+    /// A notice of the daemon's own (a downtime report, a digest, a sink test): agreement
+    /// `samverkand`, and a deadline that is only the notice itself, with `slot` as its kind.
+    func daemonNotice(
+        id: String, slot: String, at instant: Date, late: Bool = false, title: String,
+        recipients: [OutgoingNotice.Recipient], subject: String, body: String
+    ) -> OutgoingNotice {
+        let at = zone.rfc3339(instant)
+        return OutgoingNotice(
+            id: id, slot: slot, at: at, late: late, agreement: "samverkand", agreementTitle: "samverkand",
+            deadline: DeadlineView(
+                id: id, agreement: "samverkand", obligation: slot, kind: slot, title: title, due: at, state: slot,
+                notices: []),
+            recipients: recipients, subject: subject, body: body)
     }
 
     /// `operator` from the settings: an address, or a role name with no address of its own.
@@ -125,14 +134,9 @@ extension Dispatcher {
                 ])
         }
         let english = renderer.language == "en"
-        let at = zone.rfc3339(now)
-        let recipients = address.map { [OutgoingNotice.Recipient(role: "test", address: $0)] } ?? operatorRecipients
-        let outgoing = OutgoingNotice(
-            id: id, slot: "test", at: at, late: false, agreement: "samverkand", agreementTitle: "samverkand",
-            deadline: DeadlineView(
-                id: id, agreement: "samverkand", obligation: "test", kind: "test",
-                title: english ? "Test notice" : "Testmeddelande", due: at, state: "test", notices: []),
-            recipients: recipients,
+        let outgoing = daemonNotice(
+            id: id, slot: "test", at: now, title: english ? "Test notice" : "Testmeddelande",
+            recipients: address.map { [OutgoingNotice.Recipient(role: "test", address: $0)] } ?? operatorRecipients,
             subject: english ? "samverkand: test of sink \(name)" : "samverkand: test av kanalen \(name)",
             body: (english
                 ? "A test notice from samverkand through sink \(name). Nothing needs doing.\n"

@@ -3,7 +3,6 @@ import Logging
 import SamverkanConfig
 import SamverkanControl
 import SamverkanCore
-import SamverkanSinks
 import SamverkanStore
 import Systemd
 

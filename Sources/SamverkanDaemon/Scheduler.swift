@@ -212,7 +212,7 @@ actor Scheduler {
             await Self.record(
                 results.map {
                     FinishedDelivery(
-                        noticeID: $0.key, attempts: $0.value.attempts, outcome: $0.value.outcome.resolution)
+                        noticeID: $0.key, attempts: $0.value.attempts, outcome: $0.value.outcome)
                 },
                 store: store, clock: clock, logger: logger)
         }
@@ -236,7 +236,7 @@ actor Scheduler {
                     let result = await Self.attempt(
                         claim, dispatcher: dispatcher, store: store, clock: clock, manual: false)
                     return FinishedDelivery(
-                        noticeID: claim.notice.id, attempts: result.attempts, outcome: result.outcome.resolution)
+                        noticeID: claim.notice.id, attempts: result.attempts, outcome: result.outcome)
                 }
                 running += 1
             }
@@ -295,7 +295,7 @@ actor Scheduler {
         await record(
             [
                 FinishedDelivery(
-                    noticeID: claim.notice.id, attempts: result.attempts, outcome: result.outcome.resolution)
+                    noticeID: claim.notice.id, attempts: result.attempts, outcome: result.outcome)
             ],
             store: store, clock: clock, logger: logger)
         return result
@@ -333,17 +333,5 @@ actor Scheduler {
         let waiting = pings
         pings = []
         for ping in waiting { ping.resume() }
-    }
-}
-
-extension Dispatcher.Outcome {
-    /// The store's side of a delivery outcome.
-    var resolution: DeliveryResolution {
-        switch self {
-        case .sent(let late): .sent(late: late)
-        case .retry(let at): .retry(at: at)
-        case .dead: .dead
-        case .deferred(let until): .deferred(until: until)
-        }
     }
 }
