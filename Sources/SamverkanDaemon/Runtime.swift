@@ -282,7 +282,7 @@ actor Runtime {
         let zone = config.zone
         let now = clock.now()
         let counts = try await store.counts()
-        let next = try await store.deadlines(DeadlineQuery(dueFrom: now, states: [.planned], limit: 1)).first
+        let next = try await store.nextDeadline(dueFrom: now)
         let nextClaim = try await store.nextNotice()
         let nextNotice = nextClaim.map {
             NoticeView(

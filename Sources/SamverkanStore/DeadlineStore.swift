@@ -129,6 +129,9 @@ public protocol DeadlineStore: Sendable {
 
     func counts() async throws(StoreError) -> StoreCounts
 
+    /// The first planned deadline due at or after `now` (what `status` calls next), or nil.
+    func nextDeadline(dueFrom now: Date) async throws(StoreError) -> DeadlineListing?
+
     // MARK: Config generations and audit
 
     /// Records a successful config load; returns its generation number.

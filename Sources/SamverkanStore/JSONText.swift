@@ -32,7 +32,33 @@ enum JSONText {
         return out + "]"
     }
 
+    /// The strings of an array `array(_:)` wrote. Listings read one per deadline and notice, so
+    /// an array without escapes (nearly all) is split by hand; the rest go to `JSONDecoder`.
     static func strings(_ text: String) -> [String] {
-        (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+        let bytes = text.utf8
+        if !bytes.contains(UInt8(ascii: "\\")), let plain = plainStrings(bytes) { return plain }
+        return (try? JSONDecoder().decode([String].self, from: Data(bytes))) ?? []
+    }
+
+    /// `["a","b"]` as written by `array(_:)` (no spaces, no escapes), or nil for anything else.
+    private static func plainStrings(_ bytes: String.UTF8View) -> [String]? {
+        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ",")
+        guard bytes.first == UInt8(ascii: "["), bytes.last == UInt8(ascii: "]") else { return nil }
+        var values: [String] = []
+        var index = bytes.index(after: bytes.startIndex)
+        let end = bytes.index(before: bytes.endIndex)
+        while index < end {
+            guard bytes[index] == quote else { return nil }
+            let start = bytes.index(after: index)
+            guard let close = bytes[start..<end].firstIndex(of: quote) else { return nil }
+            values.append(String(Substring(bytes[start..<close])))
+            index = bytes.index(after: close)
+            if index < end {
+                guard bytes[index] == comma else { return nil }
+                index = bytes.index(after: index)
+                guard index < end else { return nil }
+            }
+        }
+        return values
     }
 }

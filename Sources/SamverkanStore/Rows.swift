@@ -5,50 +5,71 @@ import SamverkanCore
 /// Reading the store's rows into its value types. Decoding throws rather than traps: a row a
 /// newer or damaged store holds comes out as a `StoreError`, never a crash.
 enum Rows {
-    static let deadlineColumns =
-        "id, agreement, obligation, kind, title, nominal, due, state, origin, explanation, first_seen, updated"
-    static let noticeColumns =
-        "id, deadline_id, slot, role, at, state, late, attempts, next_attempt, recipients, explanation, reason, first_seen, updated"
+    /// The columns of a deadline row, in the order `deadlineColumns` selects them: rows are
+    /// read by position, which is several times cheaper than GRDB's lookup by name.
+    enum DeadlineColumn: Int, CaseIterable {
+        case id, agreement, obligation, kind, title, nominal, due, state, origin, explanation, firstSeen, updated
+    }
+
+    /// The columns of a notice row, in the order `noticeColumns` selects them.
+    enum NoticeColumn: Int, CaseIterable {
+        case id, deadlineID, slot, role, at, state, late, attempts, nextAttempt, recipients, explanation, reason
+        case firstSeen, updated
+    }
+
+    static let deadlineColumns = DeadlineColumn.allCases.map { sqlName("\($0)") }.joined(separator: ", ")
+    static let noticeColumns = NoticeColumn.allCases.map { sqlName("\($0)") }.joined(separator: ", ")
+
+    /// `firstSeen` → `first_seen`, `deadlineID` → `deadline_id`.
+    static func sqlName(_ caseName: String) -> String {
+        var name = ""
+        for character in caseName.replacingOccurrences(of: "ID", with: "Id") {
+            if character.isUppercase { name += "_" + character.lowercased() } else { name.append(character) }
+        }
+        return name
+    }
 
     static func deadline(_ row: Row) throws -> StoredDeadline {
-        let id = try row.decode(String.self, forColumn: "id")
-        let nominalText = try row.decode(String.self, forColumn: "nominal")
+        typealias C = DeadlineColumn
+        let id = try row.decode(String.self, atIndex: C.id.rawValue)
+        let nominalText = try row.decode(String.self, atIndex: C.nominal.rawValue)
         guard let nominal = LocalDate(iso: nominalText) else {
             throw StoreError(.database, "deadline \(id) has a nominal date that is not a date: \(nominalText)")
         }
         return StoredDeadline(
             id: id,
-            agreement: try row.decode(String.self, forColumn: "agreement"),
-            obligation: try row.decode(String.self, forColumn: "obligation"),
-            kind: try row.decode(String.self, forColumn: "kind"),
-            title: try row.decode(String.self, forColumn: "title"),
+            agreement: try row.decode(String.self, atIndex: C.agreement.rawValue),
+            obligation: try row.decode(String.self, atIndex: C.obligation.rawValue),
+            kind: try row.decode(String.self, atIndex: C.kind.rawValue),
+            title: try row.decode(String.self, atIndex: C.title.rawValue),
             nominal: nominal,
-            due: Date(timeIntervalSince1970: try row.decode(Double.self, forColumn: "due")),
-            state: try value(DeadlineState.self, row, "state", of: id),
-            origin: try value(DeadlineOrigin.self, row, "origin", of: id),
-            explanation: JSONText.strings(try row.decode(String.self, forColumn: "explanation")),
-            firstSeen: Date(timeIntervalSince1970: try row.decode(Double.self, forColumn: "first_seen")),
-            updated: Date(timeIntervalSince1970: try row.decode(Double.self, forColumn: "updated")))
+            due: Date(timeIntervalSince1970: try row.decode(Double.self, atIndex: C.due.rawValue)),
+            state: try value(DeadlineState.self, row, C.state.rawValue, "state", of: id),
+            origin: try value(DeadlineOrigin.self, row, C.origin.rawValue, "origin", of: id),
+            explanation: JSONText.strings(try row.decode(String.self, atIndex: C.explanation.rawValue)),
+            firstSeen: Date(timeIntervalSince1970: try row.decode(Double.self, atIndex: C.firstSeen.rawValue)),
+            updated: Date(timeIntervalSince1970: try row.decode(Double.self, atIndex: C.updated.rawValue)))
     }
 
     static func notice(_ row: Row) throws -> StoredNotice {
-        let id = try row.decode(String.self, forColumn: "id")
-        let reason = try row.decode(String?.self, forColumn: "reason")
+        typealias C = NoticeColumn
+        let id = try row.decode(String.self, atIndex: C.id.rawValue)
+        let reason = try row.decode(String?.self, atIndex: C.reason.rawValue)
         return StoredNotice(
             id: id,
-            deadlineID: try row.decode(String.self, forColumn: "deadline_id"),
-            slot: try row.decode(String.self, forColumn: "slot"),
-            role: try row.decode(String?.self, forColumn: "role"),
-            at: Date(timeIntervalSince1970: try row.decode(Double.self, forColumn: "at")),
-            state: try value(NoticeState.self, row, "state", of: id),
-            late: try row.decode(Bool.self, forColumn: "late"),
-            attempts: try row.decode(Int.self, forColumn: "attempts"),
-            nextAttempt: Date(timeIntervalSince1970: try row.decode(Double.self, forColumn: "next_attempt")),
-            recipients: JSONText.strings(try row.decode(String.self, forColumn: "recipients")),
-            explanation: try row.decode(String?.self, forColumn: "explanation"),
+            deadlineID: try row.decode(String.self, atIndex: C.deadlineID.rawValue),
+            slot: try row.decode(String.self, atIndex: C.slot.rawValue),
+            role: try row.decode(String?.self, atIndex: C.role.rawValue),
+            at: Date(timeIntervalSince1970: try row.decode(Double.self, atIndex: C.at.rawValue)),
+            state: try value(NoticeState.self, row, C.state.rawValue, "state", of: id),
+            late: try row.decode(Bool.self, atIndex: C.late.rawValue),
+            attempts: try row.decode(Int.self, atIndex: C.attempts.rawValue),
+            nextAttempt: Date(timeIntervalSince1970: try row.decode(Double.self, atIndex: C.nextAttempt.rawValue)),
+            recipients: JSONText.strings(try row.decode(String.self, atIndex: C.recipients.rawValue)),
+            explanation: try row.decode(String?.self, atIndex: C.explanation.rawValue),
             reason: reason.flatMap(NoticeReason.init(rawValue:)),
-            firstSeen: Date(timeIntervalSince1970: try row.decode(Double.self, forColumn: "first_seen")),
-            updated: Date(timeIntervalSince1970: try row.decode(Double.self, forColumn: "updated")))
+            firstSeen: Date(timeIntervalSince1970: try row.decode(Double.self, atIndex: C.firstSeen.rawValue)),
+            updated: Date(timeIntervalSince1970: try row.decode(Double.self, atIndex: C.updated.rawValue)))
     }
 
     static func delivery(_ row: Row) throws -> DeliveryRecord {
@@ -57,7 +78,8 @@ enum Rows {
             noticeID: noticeID,
             sink: try row.decode(String.self, forColumn: "sink"),
             at: Date(timeIntervalSince1970: try row.decode(Double.self, forColumn: "at")),
-            outcome: try value(DeliveryOutcome.self, row, "outcome", of: noticeID),
+            outcome: try value(
+                DeliveryOutcome.self, try row.decode(String.self, forColumn: "outcome"), "outcome", of: noticeID),
             error: try row.decode(String?.self, forColumn: "error"))
     }
 
@@ -98,9 +120,14 @@ enum Rows {
     }
 
     private static func value<Value: RawRepresentable<String>>(
-        _ type: Value.Type, _ row: Row, _ column: String, of id: String
+        _ type: Value.Type, _ row: Row, _ index: Int, _ column: String, of id: String
     ) throws -> Value {
-        let text = try row.decode(String.self, forColumn: column)
+        try value(type, try row.decode(String.self, atIndex: index), column, of: id)
+    }
+
+    private static func value<Value: RawRepresentable<String>>(
+        _ type: Value.Type, _ text: String, _ column: String, of id: String
+    ) throws -> Value {
         guard let value = Value(rawValue: text) else {
             throw StoreError(
                 .database, "\(id) has \(column) '\(text)', which this samverkand does not know; upgrade samverkand")
@@ -121,6 +148,29 @@ enum Rows {
             db.cachedStatement(sql: "SELECT \(noticeColumns) FROM notice WHERE deadline_id = ? ORDER BY at, id"),
             arguments: [id]
         ).map(notice)
+    }
+
+    /// The notices of many deadlines, by deadline id, each sorted by time and then id: one
+    /// query per 500 deadlines instead of one per deadline.
+    static func notices(ofDeadlines ids: [String], _ db: Database) throws -> [String: [StoredNotice]] {
+        var byDeadline: [String: [StoredNotice]] = [:]
+        var start = 0
+        while start < ids.count {
+            let chunk = Array(ids[start..<min(ids.count, start + 500)])
+            start += chunk.count
+            let marks = chunk.map { _ in "?" }.joined(separator: ", ")
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(
+                    sql:
+                        "SELECT \(noticeColumns) FROM notice WHERE deadline_id IN (\(marks)) ORDER BY deadline_id, at, id"
+                ),
+                arguments: StatementArguments(chunk))
+            while let row = try rows.next() {
+                let notice = try notice(row)
+                byDeadline[notice.deadlineID, default: []].append(notice)
+            }
+        }
+        return byDeadline
     }
 
     static func notice(id: String, _ db: Database) throws -> StoredNotice? {

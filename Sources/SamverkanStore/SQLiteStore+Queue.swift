@@ -19,6 +19,12 @@ extension SQLiteStore {
     }
 
     public func nextNotice() async throws(StoreError) -> ClaimedNotice? {
+        try await nextNoticeMemo.value(at: version.current) { () async throws(StoreError) -> ClaimedNotice? in
+            try await self.readNextNotice()
+        }
+    }
+
+    private func readNextNotice() async throws(StoreError) -> ClaimedNotice? {
         try await read("find the next due notice") { db in
             var earliest: StoredNotice?
             for state in NoticeState.waiting {

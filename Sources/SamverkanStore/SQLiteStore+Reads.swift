@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import GRDB
 
 extension SQLiteStore {
@@ -44,10 +44,9 @@ extension SQLiteStore {
                 sql += " LIMIT ?"
                 arguments += [max(0, limit)]
             }
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-                let deadline = try Rows.deadline(row)
-                return DeadlineListing(deadline: deadline, notices: try Rows.notices(ofDeadline: deadline.id, db))
-            }
+            let deadlines = try Row.fetchAll(db, sql: sql, arguments: arguments).map(Rows.deadline)
+            let notices = try Rows.notices(ofDeadlines: deadlines.map(\.id), db)
+            return deadlines.map { DeadlineListing(deadline: $0, notices: notices[$0.id] ?? []) }
         }
     }
 
@@ -72,7 +71,14 @@ extension SQLiteStore {
         }
     }
 
+    /// Kept until the next write: counting a million notices takes tens of milliseconds.
     public func counts() async throws(StoreError) -> StoreCounts {
+        try await countsMemo.value(at: version.current) { () async throws(StoreError) -> StoreCounts in
+            try await self.countByState()
+        }
+    }
+
+    private func countByState() async throws(StoreError) -> StoreCounts {
         try await read("count deadlines and notices") { db in
             var deadlines: [DeadlineState: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM deadline GROUP BY state") {
@@ -89,5 +95,27 @@ extension SQLiteStore {
             }
             return StoreCounts(deadlines: deadlines, notices: notices)
         }
+    }
+
+    public func nextDeadline(dueFrom now: Date) async throws(StoreError) -> DeadlineListing? {
+        let answer = try await nextDeadlineMemo.value(at: version.current, isCurrent: { $0.answers(now) }) {
+            () async throws(StoreError) -> NextDeadline in
+            let first = try await self.deadlines(DeadlineQuery(dueFrom: now, states: [.planned], limit: 1)).first
+            return NextDeadline(from: now, listing: first)
+        }
+        return answer.listing
+    }
+}
+
+/// The first planned deadline due at or after `from`, or none. The same answer holds for any
+/// later time up to that deadline's due: nothing is due between.
+struct NextDeadline: Sendable {
+    var from: Date
+    var listing: DeadlineListing?
+
+    func answers(_ now: Date) -> Bool {
+        guard now >= from else { return false }
+        guard let listing else { return true }
+        return now <= listing.deadline.due
     }
 }

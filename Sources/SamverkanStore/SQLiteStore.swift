@@ -30,6 +30,11 @@ public final class SQLiteStore: DeadlineStore {
     public let path: String
     let pool: DatabasePool
     private let lock: StateDirectoryLock?
+    /// Bumped by every write; the memos below keep answers until it moves.
+    let version = StoreVersion()
+    let countsMemo = StoreMemo<StoreCounts>()
+    let nextNoticeMemo = StoreMemo<ClaimedNotice?>()
+    let nextDeadlineMemo = StoreMemo<NextDeadline>()
 
     /// Opens (creating if needed) the store of a state directory, after taking its lock.
     ///
@@ -148,6 +153,7 @@ public final class SQLiteStore: DeadlineStore {
     func write<T: Sendable>(_ what: String, _ body: @Sendable (Database) throws -> T)
         async throws(StoreError) -> T
     {
+        defer { version.bump() }
         do { return try await pool.write(body) } catch { throw Self.storeError(error, "cannot \(what)", path: path) }
     }
 
@@ -161,6 +167,7 @@ public final class SQLiteStore: DeadlineStore {
     func writeWithoutTransaction<T: Sendable>(_ what: String, _ body: @Sendable (Database) throws -> T)
         async throws(StoreError) -> T
     {
+        defer { version.bump() }
         do { return try await pool.writeWithoutTransaction(body) } catch {
             throw Self.storeError(error, "cannot \(what)", path: path)
         }
