@@ -44,7 +44,10 @@ extension SQLiteStore {
                 sql += " LIMIT ?"
                 arguments += [max(0, limit)]
             }
-            let deadlines = try Row.fetchAll(db, sql: sql, arguments: arguments).map(Rows.deadline)
+            // A cursor reads each row in place; `fetchAll` copies every row and its column names.
+            var deadlines: [StoredDeadline] = []
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
+            while let row = try rows.next() { deadlines.append(try Rows.deadline(row)) }
             let notices = try Rows.notices(ofDeadlines: deadlines.map(\.id), db)
             return deadlines.map { DeadlineListing(deadline: $0, notices: notices[$0.id] ?? []) }
         }

@@ -1,0 +1,163 @@
+/// JSON written straight into bytes, for the answers the socket serves most (`GET
+/// /v1/deadlines`): `JSONEncoder` spends most of such a request building and sorting
+/// dictionaries. The output is byte for byte what `JSONEncoder` writes with `.sortedKeys` and
+/// `.withoutEscapingSlashes`, so clients see no difference; callers write keys in sorted order
+/// (a test compares the two).
+public struct JSONWriter {
+    public private(set) var bytes: [UInt8] = []
+    /// Per open object or array: whether it has a member yet.
+    private var hasMember: [Bool] = []
+
+    public init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+
+    public mutating func beginObject() {
+        separate()
+        bytes.append(UInt8(ascii: "{"))
+        hasMember.append(false)
+    }
+
+    public mutating func endObject() {
+        hasMember.removeLast()
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    public mutating func beginArray() {
+        separate()
+        bytes.append(UInt8(ascii: "["))
+        hasMember.append(false)
+    }
+
+    public mutating func endArray() {
+        hasMember.removeLast()
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// A member's name; its value follows.
+    public mutating func key(_ name: String) {
+        separate()
+        appendQuoted(name)
+        bytes.append(UInt8(ascii: ":"))
+        valueFollowsKey = true
+    }
+
+    public mutating func string(_ value: String) {
+        separate()
+        appendQuoted(value)
+    }
+
+    public mutating func strings(_ values: [String]) {
+        beginArray()
+        for value in values { string(value) }
+        endArray()
+    }
+
+    public mutating func int(_ value: Int) {
+        separate()
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    public mutating func bool(_ value: Bool) {
+        separate()
+        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+    }
+
+    /// Set by `key(_:)`: the next value is that member's, with no comma before it.
+    private var valueFollowsKey = false
+
+    private mutating func separate() {
+        if valueFollowsKey {
+            valueFollowsKey = false
+            return
+        }
+        guard let last = hasMember.indices.last else { return }
+        if hasMember[last] { bytes.append(UInt8(ascii: ",")) }
+        hasMember[last] = true
+    }
+
+    private mutating func appendQuoted(_ text: String) {
+        bytes.append(UInt8(ascii: "\""))
+        // Ids, times and titles need no escape: copied whole.
+        var text = text
+        let copied = text.withUTF8 { utf8 in
+            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                return false
+            }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if copied {
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x08: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: Array("\\u00".utf8))
+                bytes.append(hex[Int(byte >> 4)])
+                bytes.append(hex[Int(byte & 0x0F)])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+extension DeadlineView {
+    /// A listing as `JSONEncoder` would write it, or nil when a view carries deliveries or
+    /// completions (only `GET /v1/deadlines/{id}` has those; it is encoded the usual way).
+    public static func listingJSON(_ views: [DeadlineView]) -> [UInt8]? {
+        guard views.allSatisfy({ $0.deliveries == nil && $0.completions == nil }) else { return nil }
+        var writer = JSONWriter(capacity: 64 + views.count * 512)
+        writer.beginArray()
+        for view in views { view.write(to: &writer) }
+        writer.endArray()
+        return writer.bytes
+    }
+
+    /// Keys in sorted order, as `.sortedKeys` writes them.
+    func write(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("agreement")
+        writer.string(agreement)
+        writer.key("due")
+        writer.string(due)
+        if let explanation {
+            writer.key("explanation")
+            writer.strings(explanation)
+        }
+        writer.key("id")
+        writer.string(id)
+        writer.key("kind")
+        writer.string(kind)
+        writer.key("notices")
+        writer.beginArray()
+        for notice in notices {
+            writer.beginObject()
+            writer.key("at")
+            writer.string(notice.at)
+            writer.key("id")
+            writer.string(notice.id)
+            writer.key("slot")
+            writer.string(notice.slot)
+            writer.key("state")
+            writer.string(notice.state)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.key("obligation")
+        writer.string(obligation)
+        writer.key("state")
+        writer.string(state)
+        writer.key("title")
+        writer.string(title)
+        writer.endObject()
+    }
+}
