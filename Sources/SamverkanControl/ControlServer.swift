@@ -199,11 +199,13 @@ public final class ControlServer: Sendable {
         headers.add(name: "Content-Length", value: String(response.body.count))
         headers.add(name: "Server", value: "samverkand")
         if !keepAlive { headers.add(name: "Connection", value: "close") }
-        try await outbound.write(
+        // One write of all three parts: one flush, one syscall for a small answer.
+        try await outbound.write(contentsOf: [
             .head(
                 HTTPResponseHead(
-                    version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)))
-        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
-        try await outbound.write(.end(nil))
+                    version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)),
+            .body(.byteBuffer(ByteBuffer(bytes: response.body))),
+            .end(nil),
+        ])
     }
 }

@@ -124,6 +124,7 @@ extension DeadlineView {
 
     /// Keys in sorted order, as `.sortedKeys` writes them.
     func write(to writer: inout JSONWriter) {
+        precondition(deliveries == nil && completions == nil, "a detailed view is encoded with JSONEncoder")
         writer.beginObject()
         writer.key("agreement")
         writer.string(agreement)
@@ -139,18 +140,7 @@ extension DeadlineView {
         writer.string(kind)
         writer.key("notices")
         writer.beginArray()
-        for notice in notices {
-            writer.beginObject()
-            writer.key("at")
-            writer.string(notice.at)
-            writer.key("id")
-            writer.string(notice.id)
-            writer.key("slot")
-            writer.string(notice.slot)
-            writer.key("state")
-            writer.string(notice.state)
-            writer.endObject()
-        }
+        for notice in notices { notice.write(to: &writer) }
         writer.endArray()
         writer.key("obligation")
         writer.string(obligation)
@@ -159,5 +149,86 @@ extension DeadlineView {
         writer.key("title")
         writer.string(title)
         writer.endObject()
+    }
+}
+
+extension NoticeView {
+    func write(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("at")
+        writer.string(at)
+        writer.key("id")
+        writer.string(id)
+        writer.key("slot")
+        writer.string(slot)
+        writer.key("state")
+        writer.string(state)
+        writer.endObject()
+    }
+}
+
+extension StatusView {
+    /// `GET /v1/status` as `JSONEncoder` would write it: asked thousands of times a second by
+    /// monitoring, where the encoder was a third of the cost.
+    public func json() -> [UInt8]? {
+        if let nextDue, nextDue.deliveries != nil || nextDue.completions != nil { return nil }
+        var writer = JSONWriter(capacity: 1024)
+        writer.beginObject()
+        writer.key("config")
+        writer.beginObject()
+        writer.key("agreements")
+        writer.int(config.agreements)
+        writer.key("directory")
+        writer.string(config.directory)
+        writer.key("fingerprint")
+        writer.string(config.fingerprint)
+        writer.key("generation")
+        writer.int(config.generation)
+        writer.key("loaded_at")
+        writer.string(config.loadedAt)
+        writer.key("timezone")
+        writer.string(config.timezone)
+        writer.key("warnings")
+        writer.int(config.warnings)
+        writer.endObject()
+        writer.key("deadlines")
+        writer.beginObject()
+        writer.key("dead_letters")
+        writer.int(deadlines.deadLetters)
+        writer.key("done")
+        writer.int(deadlines.done)
+        writer.key("failed_notices")
+        writer.int(deadlines.failedNotices)
+        writer.key("pending_notices")
+        writer.int(deadlines.pendingNotices)
+        writer.key("planned")
+        writer.int(deadlines.planned)
+        writer.key("sent_notices")
+        writer.int(deadlines.sentNotices)
+        writer.endObject()
+        if let lastReloadError {
+            writer.key("last_reload_error")
+            writer.string(lastReloadError)
+        }
+        if let nextDue {
+            writer.key("next_due")
+            nextDue.write(to: &writer)
+        }
+        if let nextNotice {
+            writer.key("next_notice")
+            nextNotice.write(to: &writer)
+        }
+        writer.key("pid")
+        writer.int(Int(pid))
+        writer.key("started_at")
+        writer.string(startedAt)
+        writer.key("status")
+        writer.string(status)
+        writer.key("uptime_seconds")
+        writer.int(uptimeSeconds)
+        writer.key("version")
+        writer.string(version)
+        writer.endObject()
+        return writer.bytes
     }
 }

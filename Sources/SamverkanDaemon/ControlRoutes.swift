@@ -41,7 +41,9 @@ struct ControlRoutes: ControlHandler {
         }
         switch (request.method, route) {
         case ("GET", ["status"]):
-            return json(try await runtime.status())
+            let status = try await runtime.status()
+            guard let body = status.json() else { return json(status) }
+            return ControlResponse(status: 200, body: body + [0x0A])
         case ("GET", ["metrics"]) where segments.first == "metrics":
             return ControlResponse(
                 status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",

@@ -10,7 +10,7 @@ extension Runtime {
         let now = clock.now()
         let counters = metrics.snapshot
         let counts = try await store.counts()
-        let overdue = try await store.deadlines(DeadlineQuery(dueThrough: now, states: [.planned])).count
+        let overdue = try await store.overdueCount(now: now)
         let planned = counts.deadlines[.planned] ?? 0
         var out = PrometheusText()
         out.family(
@@ -38,7 +38,7 @@ extension Runtime {
         out.family(
             "samverkan_dead_letters", "gauge", "Notices given up after every retry.", [([], Double(counts.deadLetters))]
         )
-        let openCases = try await store.openCases().count
+        let openCases = counts.openCases
         out.family(
             "samverkan_open_cases", "gauge", "Event-started windows (SMADIT cases) still open.",
             [([], Double(openCases))])

@@ -129,6 +129,9 @@ public protocol DeadlineStore: Sendable {
 
     func counts() async throws(StoreError) -> StoreCounts
 
+    /// Planned deadlines due before `now` (overdue).
+    func overdueCount(now: Date) async throws(StoreError) -> Int
+
     /// The first planned deadline due at or after `now` (what `status` calls next), or nil.
     func nextDeadline(dueFrom now: Date) async throws(StoreError) -> DeadlineListing?
 

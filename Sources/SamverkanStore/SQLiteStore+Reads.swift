@@ -96,8 +96,25 @@ extension SQLiteStore {
                     notices[state] = try row.decode(Int.self, forColumn: "n")
                 }
             }
-            return StoreCounts(deadlines: deadlines, notices: notices)
+            let openCases = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM case_window WHERE closed_at IS NULL") ?? 0
+            return StoreCounts(deadlines: deadlines, notices: notices, openCases: openCases)
         }
+    }
+
+    public func overdueCount(now: Date) async throws(StoreError) -> Int {
+        try await overdueMemo.value(at: version.current, isCurrent: { $0.answers(now) }) {
+            () async throws(StoreError) -> OverdueCount in
+            try await self.read("count overdue deadlines") { db in
+                let instant = now.timeIntervalSince1970
+                let count =
+                    try Int.fetchOne(
+                        db, sql: "SELECT COUNT(*) FROM deadline WHERE state = 'planned' AND due < ?",
+                        arguments: [instant]) ?? 0
+                let next = try Double.fetchOne(
+                    db, sql: "SELECT MIN(due) FROM deadline WHERE state = 'planned' AND due >= ?", arguments: [instant])
+                return OverdueCount(from: now, count: count, nextDue: next.map(Date.init(timeIntervalSince1970:)))
+            }
+        }.count
     }
 
     public func nextDeadline(dueFrom now: Date) async throws(StoreError) -> DeadlineListing? {
@@ -108,6 +125,16 @@ extension SQLiteStore {
         }
         return answer.listing
     }
+}
+
+/// How many planned deadlines were due before `from`, and the earliest due at or after it: the
+/// count holds for any later time up to that due.
+struct OverdueCount: Sendable {
+    var from: Date
+    var count: Int
+    var nextDue: Date?
+
+    func answers(_ now: Date) -> Bool { now >= from && now <= (nextDue ?? .distantFuture) }
 }
 
 /// The first planned deadline due at or after `from`, or none. The same answer holds for any

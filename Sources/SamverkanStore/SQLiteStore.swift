@@ -35,6 +35,7 @@ public final class SQLiteStore: DeadlineStore {
     let countsMemo = StoreMemo<StoreCounts>()
     let nextNoticeMemo = StoreMemo<ClaimedNotice?>()
     let nextDeadlineMemo = StoreMemo<NextDeadline>()
+    let overdueMemo = StoreMemo<OverdueCount>()
 
     /// Opens (creating if needed) the store of a state directory, after taking its lock.
     ///

@@ -44,10 +44,13 @@ public struct StoreCounts: Sendable, Hashable {
     /// Every state is present, zero when none.
     public var deadlines: [DeadlineState: Int]
     public var notices: [NoticeState: Int]
+    /// Cases (event-started windows) not closed.
+    public var openCases: Int
 
-    public init(deadlines: [DeadlineState: Int], notices: [NoticeState: Int]) {
+    public init(deadlines: [DeadlineState: Int], notices: [NoticeState: Int], openCases: Int = 0) {
         self.deadlines = Dictionary(uniqueKeysWithValues: DeadlineState.allCases.map { ($0, deadlines[$0] ?? 0) })
         self.notices = Dictionary(uniqueKeysWithValues: NoticeState.allCases.map { ($0, notices[$0] ?? 0) })
+        self.openCases = openCases
     }
 
     /// Notices delivery gave up on.

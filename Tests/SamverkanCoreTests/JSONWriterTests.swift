@@ -35,6 +35,29 @@ struct JSONWriterTests {
         #expect(String(decoding: written, as: UTF8.self) == String(decoding: try Self.encoded(views), as: UTF8.self))
     }
 
+    @Test("status: same bytes as JSONEncoder, with and without the optional parts", arguments: tricky)
+    func status(text: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var view = StatusView(
+            version: "0.1.0", pid: 4242, startedAt: "2026-11-27T06:00:00+01:00", uptimeSeconds: 3600,
+            config: .init(
+                directory: "/etc/\(text)", generation: 3, loadedAt: "2026-11-27T06:00:00+01:00", fingerprint: "ab12",
+                agreements: 2, timezone: "Europe/Stockholm", warnings: 1),
+            deadlines: .init(
+                planned: 31, done: 2, pendingNotices: 146, sentNotices: 7, failedNotices: 1, deadLetters: 0),
+            nextDue: Self.view(text, notices: 2, explanation: nil),
+            nextNotice: NoticeView(id: "n/\(text)", slot: "-5wd", at: "2026-12-21T09:00:00+01:00", state: "pending"),
+            lastReloadError: "agreements.d/\(text).yaml:3:1: error: \(text)", status: "Generation 3: \(text)")
+        let full = try #require(view.json())
+        #expect(String(decoding: full, as: UTF8.self) == String(decoding: try encoder.encode(view), as: UTF8.self))
+        view.nextDue = nil
+        view.nextNotice = nil
+        view.lastReloadError = nil
+        let bare = try #require(view.json())
+        #expect(String(decoding: bare, as: UTF8.self) == String(decoding: try encoder.encode(view), as: UTF8.self))
+    }
+
     @Test("the empty listing, and a view with deliveries goes to JSONEncoder")
     func edges() throws {
         #expect(DeadlineView.listingJSON([]) == Array("[]".utf8))

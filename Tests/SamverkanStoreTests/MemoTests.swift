@@ -62,6 +62,19 @@ struct MemoTests {
         #expect(try await store.nextDeadline(dueFrom: utc("2026-11-01T00:00:00Z"))?.deadline.id == Self.review.id)
     }
 
+    @Test("overdue: planned and due before now, following time and writes")
+    func overdueCount() async throws {
+        _ = try await store.reconcile(
+            plan: [Self.review, Self.report, Self.renewal], window: wideWindow, now: QueueTests.start)
+        #expect(try await store.overdueCount(now: utc("2026-11-01T00:00:00Z")) == 0)
+        #expect(try await store.overdueCount(now: utc("2026-11-20T09:00:00Z")) == 0)
+        #expect(try await store.overdueCount(now: utc("2026-11-20T09:00:01Z")) == 1)
+        #expect(try await store.overdueCount(now: utc("2027-06-01T00:00:00Z")) == 3)
+        #expect(try await store.overdueCount(now: utc("2026-12-01T09:00:01Z")) == 2)
+        _ = try await store.complete(deadlineID: Self.report.id, at: utc("2026-11-21T09:00:00Z"))
+        #expect(try await store.overdueCount(now: utc("2026-12-01T09:00:01Z")) == 1)
+    }
+
     @Test("a listing reads each deadline's own notices, in time order")
     func listingNotices() async throws {
         _ = try await store.reconcile(

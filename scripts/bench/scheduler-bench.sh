@@ -2,7 +2,7 @@
 # The daemon's store, scheduler and reload, measured through the real samverkand and samverkanctl
 # (README, "Benchmarks").
 #
-#   scripts/bench/scheduler-bench.sh [store] [precision] [atd]      default: all three
+#   scripts/bench/scheduler-bench.sh [store] [precision] [atd] [cases]   default: the first three
 #
 #   store      about 1,000,000 pending notices (502 agreements, each a weekly collection round of
 #              17 respondents with reminders 2d and 1d): the first start that fills the store,
@@ -14,6 +14,10 @@
 #   atd        10,000 one-off jobs queued with `echo true | at -t TIME` and removed with one atrm,
 #              against 10,000 one-off deadlines added to the config + `samverkanctl reload` and
 #              removed + reload: goal at least 100x faster on both.
+#   cases      issue 8: 10,000 SMADIT cases opened and closed through the control socket, one
+#              request per case as a script would (one `samverkanctl case open|close` process
+#              per case; then one keep-alive connection), beside the same 10,000 at jobs (the
+#              at figures are shared with the atd part when both run).
 #
 # The work is in scripts/bench/scheduler_bench.py (python3, stdlib only); this script installs
 # what is missing with apt-get (python3, tzdata, procps; `at` for the atd part), builds the
@@ -21,7 +25,7 @@
 # runs the parts. Each prints its table and whether each goal is met; the last lines repeat every
 # goal.
 #
-# Environment: SCRATCH_PATH (a --scratch-path for the release build, e.g. .build-release),
+# Environment: CASES (cases: how many; default 10000), SCRATCH_PATH (a --scratch-path for the release build, e.g. .build-release),
 # SAMVERKAND and SAMVERKANCTL (prebuilt binaries: skip the build), AGREEMENTS (store: default
 # 502; fewer to scale the store down), PERF=1 (store: perf record the daemon during the first 1%
 # reload; keeps the work directory, where the profile is), KEEP=1 (keeps the work directory:
@@ -33,8 +37,8 @@ set -euo pipefail
 PARTS=()
 for part in "$@"; do
     case $part in
-        store | precision | atd) PARTS+=("$part") ;;
-        *) echo "usage: $0 [store] [precision] [atd]   (default: all three)" >&2; exit 2 ;;
+        store | precision | atd | cases) PARTS+=("$part") ;;
+        *) echo "usage: $0 [store] [precision] [atd] [cases]   (default: the first three)" >&2; exit 2 ;;
     esac
 done
 [ ${#PARTS[@]} -gt 0 ] || PARTS=(store precision atd)
@@ -44,7 +48,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=../common.sh
 . "$ROOT/scripts/common.sh"
 packages=(python3 tzdata procps "${RUN_PACKAGES[@]}")
-wants atd && packages+=(at)
+{ wants atd || wants cases; } && packages+=(at)
 [ "${PERF:-0}" = 1 ] && ! command -v perf > /dev/null && packages+=(linux-perf)
 ensure_packages "${packages[@]}"
 
@@ -82,7 +86,7 @@ trap cleanup EXIT
 
 # The pid of a running (not zombie) atd, if any.
 running_atd() { ps -C atd -o pid=,stat= | awk '$2 !~ /^Z/ {print $1; exit}'; }
-if wants atd && [ -z "$(running_atd)" ]; then
+if { wants atd || wants cases; } && [ -z "$(running_atd)" ]; then
     # No systemd as PID 1 in a container: start the daemon by hand (it forks into the background).
     echo "==> starting atd" >&2
     as_root atd
@@ -97,7 +101,8 @@ fi
 echo "samverkand $("$SAMVERKAND" --version | awk '{print $2}'), $(nproc) cores, $(uname -sr)," \
     "$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), work directory on" \
     "$(df --output=source "$WORK" | tail -n 1)"
-wants atd && echo "at $(dpkg-query -W -f='${Version}' at)"
+{ wants atd || wants cases; } && echo "at $(dpkg-query -W -f='${Version}' at)"
 options=(--samverkand "$SAMVERKAND" --samverkanctl "$SAMVERKANCTL" --work "$WORK" --agreements "${AGREEMENTS:-502}")
 [ "${PERF:-0}" = 1 ] && options+=(--perf)
+[ -n "${CASES:-}" ] && options+=(--cases "$CASES")
 /usr/bin/python3 "$ROOT/scripts/bench/scheduler_bench.py" "${options[@]}" "${PARTS[@]}"

@@ -46,6 +46,7 @@ from zoneinfo import ZoneInfo
 ZONE = ZoneInfo("Europe/Stockholm")
 MIB = 1024 * 1024
 GOALS = []  # (part, text, met)
+AT_FIGURES = {}  # jobs -> (queue seconds, remove seconds), measured once per run
 
 
 def log(message):
@@ -630,29 +631,14 @@ def atq_ids():
     return {line.split()[0] for line in out.splitlines() if line.strip()}
 
 
-def part_atd(args):
-    count = args.atd_jobs
-    files = 10 if count >= 10 else 1
-    work = os.path.join(args.work, "atd")
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
-    print(f"\n== atd: {count} one-off jobs with at(1) against {count} one-off deadlines in samverkand; {load()}",
-          flush=True)
-    # The same instants for both, 30 to 300 days ahead (inside samverkand's 400-day horizon), on
-    # whole minutes (at's -t takes minutes) between 08:00 and 18:00 local time (never in a DST
-    # gap, which at refuses) of working days (a date on a weekend or holiday is valid but
-    # samverkand warns about each: 10,000 warnings would be another benchmark).
-    rng = random.Random(5)
-    today = dt.datetime.now(ZONE).date()
-    days = [d for d in (today + dt.timedelta(days=k) for k in range(30, 300)) if is_working_day(d)]
-    dues = []
-    for _ in range(count):
-        day = rng.choice(days)
-        minute = rng.randrange(8 * 60, 18 * 60)
-        dues.append(dt.datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=ZONE))
-    dues.sort()
-
-    # at, as a user queues jobs: one `echo true | at -t TIME` per job, from a shell script.
+def at_queue_and_remove(work, dues):
+    """at, as a user queues jobs: one `echo true | at -t TIME` per job, from a shell script; then
+    all of them removed with one atrm. Returns (queue seconds, remove seconds); the figures are
+    kept for a later part of the same run."""
+    count = len(dues)
+    if AT_FIGURES.get(count):
+        log(f"at: the figures of {count} jobs measured earlier in this run")
+        return AT_FIGURES[count]
     ids_file = os.path.join(work, "at.out")
     script = os.path.join(work, "queue.sh")
     with open(script, "w") as f:
@@ -684,6 +670,34 @@ def part_atd(args):
             if left:
                 subprocess.run(["atrm", *left])
                 raise BenchError(f"{len(left)} of our at jobs were left queued (removed now)")
+
+    AT_FIGURES[count] = (at_add, at_remove)
+    return at_add, at_remove
+
+
+def part_atd(args):
+    count = args.atd_jobs
+    files = 10 if count >= 10 else 1
+    work = os.path.join(args.work, "atd")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    print(f"\n== atd: {count} one-off jobs with at(1) against {count} one-off deadlines in samverkand; {load()}",
+          flush=True)
+    # The same instants for both, 30 to 300 days ahead (inside samverkand's 400-day horizon), on
+    # whole minutes (at's -t takes minutes) between 08:00 and 18:00 local time (never in a DST
+    # gap, which at refuses) of working days (a date on a weekend or holiday is valid but
+    # samverkand warns about each: 10,000 warnings would be another benchmark).
+    rng = random.Random(5)
+    today = dt.datetime.now(ZONE).date()
+    days = [d for d in (today + dt.timedelta(days=k) for k in range(30, 300)) if is_working_day(d)]
+    dues = []
+    for _ in range(count):
+        day = rng.choice(days)
+        minute = rng.randrange(8 * 60, 18 * 60)
+        dues.append(dt.datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=ZONE))
+    dues.sort()
+
+    at_add, at_remove = at_queue_and_remove(work, dues)
 
     # samverkand, as a user adds deadlines: write the agreement files, `samverkanctl reload`;
     # then removes them: delete the files, `samverkanctl reload`. Three rounds, each on a fresh
@@ -748,11 +762,145 @@ def samverkand_round(args, work, today, dues, files):
 
 
 # ---------------------------------------------------------------------------------------------
+# Part 4: cases through the socket against at/atd (issue 8)
+
+
+def window_agreement(aid, today):
+    """One agreement with a SMADIT window, as in the bundled config (domain.md §4)."""
+    lines = agreement_header(aid, f"Fönster {aid}", today, ["mottagande-enhet", "enhetschef", "jour"])
+    lines += [
+        "windows:",
+        "  - id: smadit",
+        "    kind: smadit",
+        "    duration: 24h",
+        "    remind_after: [1h, 6h, 12h]",
+        "    escalate_after: [18h]",
+        "    escalate_to: [enhetschef, jour]",
+        "    notify: [mottagande-enhet]",
+    ]
+    return lines
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection on the control socket, as a script's HTTP client keeps it."""
+
+    def __init__(self, control):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(60)
+        self.sock.connect(control)
+        self.buffer = b""
+
+    def post(self, path, body):
+        data = json.dumps(body).encode()
+        self.sock.sendall(f"POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                          f"Content-Length: {len(data)}\r\n\r\n".encode() + data)
+        while b"\r\n\r\n" not in self.buffer:
+            self.buffer += self._recv()
+        head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        length = next(int(line.split(":", 1)[1]) for line in lines if line.lower().startswith("content-length:"))
+        while len(self.buffer) < length:
+            self.buffer += self._recv()
+        answer, self.buffer = self.buffer[:length], self.buffer[length:]
+        return int(lines[0].split()[1]), answer
+
+    def _recv(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise BenchError("samverkand closed the connection")
+        return chunk
+
+    def close(self):
+        self.sock.close()
+
+
+def cases_round(args, work, count, how):
+    """Opens `count` SMADIT cases and closes them again on a fresh store, one request per case,
+    either with one samverkanctl process per case from a shell script or over one keep-alive
+    connection. Returns (open seconds, close seconds)."""
+    config, state, control = (os.path.join(work, "config"), os.path.join(work, "state"),
+                              os.path.join(work, "run", "control.sock"))
+    new_config(config)
+    today = dt.datetime.now(ZONE).date()
+    write_file(os.path.join(config, "agreements.d", "fonster.yaml"), window_agreement("fonster", today))
+    daemon = Daemon(args.samverkand, config, state, control, os.path.join(work, "samverkand.log"))
+    year = today.year
+    refs = [f"{year}-{k}" for k in range(1, count + 1)]
+    try:
+        daemon.start(timeout=120)
+        if how == "samverkanctl":
+            timings = []
+            for verb, lines in (("open", [f"case open fonster smadit {ref}" for ref in refs]),
+                                ("close", [f"case close {ref} contacted" for ref in refs])):
+                script = os.path.join(work, f"{verb}.sh")
+                with open(script, "w") as f:
+                    f.write("set -e\n")
+                    f.writelines(f"{args.samverkanctl} --socket {control} {line} > /dev/null\n" for line in lines)
+                start = time.monotonic()
+                subprocess.run(["bash", script], check=True)
+                timings.append(time.monotonic() - start)
+        else:
+            connection = Connection(control)
+            timings = []
+            for verb in ("open", "close"):
+                start = time.monotonic()
+                for ref in refs:
+                    if verb == "open":
+                        code, answer = connection.post(
+                            "/v1/cases", {"agreement": "fonster", "window": "smadit", "reference": ref})
+                    else:
+                        code, answer = connection.post(f"/v1/cases/{ref}/close", {"outcome": "contacted"})
+                    if code not in (200, 201):
+                        raise BenchError(f"{verb} {ref}: {code} {answer[:200]!r}")
+                timings.append(time.monotonic() - start)
+            connection.close()
+        _, code, body = http_get("/v1/cases?state=all", control)
+        listed = json.loads(body)
+        closed = sum(1 for case in listed if case.get("state") == "closed")
+        _, _, body = http_get("/v1/status", control)
+        pending = json.loads(body)["deadlines"]["pending_notices"]
+        daemon.stop()
+    finally:
+        daemon.kill_if_running()
+    if closed != count or pending != 0:
+        raise BenchError(f"{how}: {closed} of {count} cases closed, {pending} notices still pending")
+    log(f"samverkand ({how}): open {timings[0]:.2f} s, close {timings[1]:.2f} s; {closed} closed, "
+        f"0 notices pending")
+    return timings[0], timings[1]
+
+
+def part_cases(args):
+    count = args.cases
+    work = os.path.join(args.work, "cases")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    print(f"\n== cases: {count} SMADIT cases opened and closed through the socket, one request per case, "
+          f"against {count} at jobs queued and removed; {load()}", flush=True)
+    # The at jobs fall where the cases' notices would, within the next day, on whole minutes.
+    base = dt.datetime.now(ZONE).replace(second=0, microsecond=0) + dt.timedelta(hours=2)
+    dues = [base + dt.timedelta(minutes=k % 1200) for k in range(count)]
+    at_add, at_remove = at_queue_and_remove(work, dues)
+    ctl_open, ctl_close = cases_round(args, os.path.join(work, "samverkanctl"), count, "samverkanctl")
+    http_open, http_close = cases_round(args, os.path.join(work, "http"), count, "http")
+    print(f"  {'operation':<58} {'seconds':>9} {'per item':>9} {'vs at':>8}")
+    for label, seconds, theirs in (
+            (f"at: queue {count} (`echo true | at -t TIME` each)", at_add, None),
+            (f"at: remove {count} (one atrm with every id)", at_remove, None),
+            (f"samverkand: open {count} cases, `samverkanctl case open` each", ctl_open, at_add),
+            (f"samverkand: close {count}, `samverkanctl case close` each", ctl_close, at_remove),
+            (f"samverkand: open {count}, POST /v1/cases on one connection", http_open, at_add),
+            (f"samverkand: close {count}, POST .../close on one connection", http_close, at_remove)):
+        ratio = f"{theirs / seconds:.1f}x" if theirs else ""
+        print(f"  {label:<58} {fmt_s(seconds):>9} {seconds / count * 1000:>7.2f}ms {ratio:>8}")
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("parts", nargs="*", metavar="PART", help="store, precision, atd (default: all)")
+    parser.add_argument("parts", nargs="*", metavar="PART",
+                        help="store, precision, atd, cases (default: the first three)")
     parser.add_argument("--samverkand", required=True)
     parser.add_argument("--samverkanctl", required=True)
     parser.add_argument("--work", required=True, help="scratch directory")
@@ -765,17 +913,18 @@ def main():
     parser.add_argument("--lead", type=int, default=20, help="precision: seconds from start to the first due time")
     parser.add_argument("--atd-jobs", type=int, default=10000)
     parser.add_argument("--atd-rounds", type=int, default=3, help="atd: samverkand rounds (default 3)")
+    parser.add_argument("--cases", type=int, default=10000, help="cases: cases opened and closed (default 10000)")
     args = parser.parse_args()
     parts = args.parts or ["store", "precision", "atd"]
-    unknown = [p for p in parts if p not in ("store", "precision", "atd")]
+    unknown = [p for p in parts if p not in ("store", "precision", "atd", "cases")]
     if unknown:
-        parser.error(f"unknown part {unknown[0]}; the parts are store, precision and atd")
+        parser.error(f"unknown part {unknown[0]}; the parts are store, precision, atd and cases")
     failed = []
-    for part in ["store", "precision", "atd"]:
+    for part in ["store", "precision", "atd", "cases"]:
         if part not in parts:
             continue
         try:
-            {"store": part_store, "precision": part_precision, "atd": part_atd}[part](args)
+            {"store": part_store, "precision": part_precision, "atd": part_atd, "cases": part_cases}[part](args)
         except BenchError as error:
             print(f"  {part}: NOT MEASURED: {error}", flush=True)
             failed.append(part)
