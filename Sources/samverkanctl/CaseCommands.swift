@@ -63,6 +63,7 @@ struct CaseClose: FailingCommand {
 
 struct Cases: FailingCommand {
     static let configuration = CommandConfiguration(
+        commandName: "cases",
         abstract: "Open cases with the time left, and those closed in the last week.")
     @OptionGroup var options: SocketOptions
     @Flag(help: "Only open cases.") var open = false

@@ -154,7 +154,8 @@ struct Samverkanctl: ParsableCommand {
 }
 
 struct Status: FailingCommand {
-    static let configuration = CommandConfiguration(abstract: "Version, uptime, loaded config and the next deadline.")
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Version, uptime, loaded config and the next deadline.")
     @OptionGroup var options: SocketOptions
 
     func execute() throws {
@@ -197,7 +198,8 @@ struct Status: FailingCommand {
 }
 
 struct Upcoming: FailingCommand {
-    static let configuration = CommandConfiguration(abstract: "The next deadlines, and those overdue and not done.")
+    static let configuration = CommandConfiguration(
+        commandName: "upcoming", abstract: "The next deadlines, and those overdue and not done.")
     @OptionGroup var options: SocketOptions
     @Option(help: "How far ahead: 30d, 12h, 2w.") var within = "30d"
     @Option(help: "Only this agreement.") var agreement: String?
@@ -234,6 +236,7 @@ struct Upcoming: FailingCommand {
 
 struct Show: FailingCommand {
     static let configuration = CommandConfiguration(
+        commandName: "show",
         abstract: "One deadline with its notices and how its time was derived.", aliases: ["explain"])
     @OptionGroup var options: SocketOptions
     @Argument(help: "The deadline id, e.g. avesta-falun/arlig-uppfoljning/2026-09-07.") var id: String
@@ -297,6 +300,7 @@ extension Show {
 
 struct Agreements: FailingCommand {
     static let configuration = CommandConfiguration(
+        commandName: "agreements",
         abstract: "The configured agreements: parties, validity and the next deadlines.")
     @OptionGroup var options: SocketOptions
     @Argument(help: "One agreement id for all its deadlines (optional).") var id: String?
@@ -335,6 +339,7 @@ struct Agreements: FailingCommand {
 
 struct Done: FailingCommand {
     static let configuration = CommandConfiguration(
+        commandName: "done",
         abstract: "Mark a deadline done; its pending reminders are cancelled.",
         discussion: """
             For a collection round (the monthly lägesbild), --role records that one respondent has \
@@ -376,6 +381,7 @@ extension Done {
 
 struct Backup: FailingCommand {
     static let configuration = CommandConfiguration(
+        commandName: "backup",
         abstract: "Write a consistent copy of samverkand's store to FILE while it runs.",
         discussion:
             "Restore: stop samverkand, put the copy in place of samverkan.sqlite in the state directory (remove samverkan.sqlite-wal and -shm), start samverkand."
@@ -411,7 +417,8 @@ struct Backup: FailingCommand {
 }
 
 struct Reload: FailingCommand {
-    static let configuration = CommandConfiguration(abstract: "Reload the config, like SIGHUP, and show what changed.")
+    static let configuration = CommandConfiguration(
+        commandName: "reload", abstract: "Reload the config, like SIGHUP, and show what changed.")
     @OptionGroup var options: SocketOptions
 
     func execute() throws {
@@ -465,6 +472,7 @@ struct CheckConfig: FailingCommand {
 
 struct Plan: FailingCommand {
     static let configuration = CommandConfiguration(
+        commandName: "plan",
         abstract: "Every deadline of a config directory between two dates, without a daemon.")
     @Argument(help: "The config directory.") var directory = "./Config"
     @Option(help: "First due date (YYYY-MM-DD), inclusive.") var from: String
@@ -562,6 +570,7 @@ extension Plan {
 
 struct Calendar: FailingCommand {
     static let configuration = CommandConfiguration(
+        commandName: "calendar",
         abstract: "The upcoming deadlines as iCalendar, for a calendar client: samverkanctl calendar > samverkan.ics")
     @OptionGroup var options: SocketOptions
 
@@ -572,6 +581,7 @@ struct Calendar: FailingCommand {
 
 struct Undelivered: FailingCommand {
     static let configuration = CommandConfiguration(
+        commandName: "undelivered",
         abstract: "Notices that could not be delivered (dead letters), with the last error.")
     @OptionGroup var options: SocketOptions
 
@@ -596,6 +606,7 @@ struct Undelivered: FailingCommand {
 
 struct Retry: FailingCommand {
     static let configuration = CommandConfiguration(
+        commandName: "retry",
         abstract: "Deliver an undelivered notice again, now (to the sinks that have not taken it, then the fallback).")
     @OptionGroup var options: SocketOptions
     @Argument(help: "The notice id, from samverkanctl undelivered.") var id: String
