@@ -74,11 +74,17 @@ public struct ControlResponse: Sendable {
     public var status: Int
     public var contentType: String
     public var body: [UInt8]
+    /// Headers beyond Content-Type, Content-Length and Server (`Allow` of a 405).
+    public var headers: [(name: String, value: String)]
 
-    public init(status: Int, contentType: String = "application/json", body: [UInt8]) {
+    public init(
+        status: Int, contentType: String = "application/json", body: [UInt8],
+        headers: [(name: String, value: String)] = []
+    ) {
         self.status = status
         self.contentType = contentType
         self.body = body
+        self.headers = headers
     }
 }
 

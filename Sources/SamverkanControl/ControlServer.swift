@@ -198,6 +198,7 @@ public final class ControlServer: Sendable {
         headers.add(name: "Content-Type", value: response.contentType)
         headers.add(name: "Content-Length", value: String(response.body.count))
         headers.add(name: "Server", value: "samverkand")
+        for (name, value) in response.headers { headers.add(name: name, value: value) }
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         // One write of all three parts: one flush, one syscall for a small answer.
         try await outbound.write(contentsOf: [

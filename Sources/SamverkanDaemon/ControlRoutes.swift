@@ -182,7 +182,12 @@ struct ControlRoutes: ControlHandler {
             return json(["wedged": true])
         case (_, let path)
         where Self.resources.contains(path.first ?? "") && !(segments.first == "v1" && path == ["metrics"]):
-            return error(405, "method_not_allowed", "\(request.method) is not allowed on \(request.path)")
+            let allowed = Self.allowedMethods(path)
+            var response = ControlResponse.error(
+                status: 405, code: "method_not_allowed",
+                message: "\(request.method) is not allowed on \(request.path); use \(allowed)")
+            response.headers = [("Allow", allowed)]
+            return response
         default:
             return error(404, "not_found", "no route \(request.method) \(request.path)")
         }
@@ -255,6 +260,17 @@ struct ControlRoutes: ControlHandler {
             throw ClientError(
                 status: 400, code: "bad_request",
                 message: "the body does not have the expected shape (keys: \(dictionary.keys.sorted()))")
+        }
+    }
+
+    /// The methods a resource answers, for the `Allow` header of a 405 (RFC 9110, 15.5.6).
+    static func allowedMethods(_ path: [String]) -> String {
+        switch path.first {
+        case "cases" where path.count == 1: "GET, POST"
+        case "cases", "sinks", "reload", "backup": "POST"
+        case "deadlines" where path.count >= 3 && path.last == "complete": "POST"
+        case "notices" where path.count >= 3 && path.last == "retry": "POST"
+        default: "GET"
         }
     }
 

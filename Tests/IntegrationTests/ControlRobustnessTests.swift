@@ -71,6 +71,16 @@ struct ControlRobustnessTests {
         #expect(try JSONDecoder().decode(ErrorView.self, from: unknown.body).error.code == "not_found")
         let wrongMethod = try ControlClient(socketPath: daemon.socketPath).request("DELETE", "/v1/status")
         #expect(wrongMethod.status == 405)
+        for (request, allow) in [
+            ("DELETE /v1/status", "GET"), ("PUT /v1/cases", "GET, POST"), ("GET /v1/reload", "POST"),
+            ("GET /v1/cases/2026-1/close", "POST"),
+        ] {
+            let raw = try RawSocket(path: daemon.socketPath)
+            raw.send("\(request) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let answer = await raw.readAll()
+            #expect(answer.hasPrefix("HTTP/1.1 405"), "\(request): \(answer.prefix(120))")
+            #expect(answer.contains("\r\nAllow: \(allow)\r\n"), "\(request): \(answer.prefix(300))")
+        }
         let badQuery = try ControlClient(socketPath: daemon.socketPath).request("GET", "/v1/deadlines?within=forever")
         #expect(badQuery.status == 400)
 
