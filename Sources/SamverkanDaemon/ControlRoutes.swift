@@ -70,12 +70,11 @@ struct ControlRoutes: ControlHandler {
                     400, "bad_state",
                     "state must be one of upcoming, overdue, planned, done, cancelled or all, not '\(stateText)'")
             }
-            let views = try await runtime.deadlines(
+            let body = try await runtime.deadlinesJSON(
                 within: seconds, agreement: request.query["agreement"].flatMap { $0.isEmpty ? nil : $0 },
                 kind: request.query["kind"].flatMap { $0.isEmpty ? nil : $0 }, states: states, shown: shown,
                 limit: limit)
-            guard let body = DeadlineView.listingJSON(views) else { return json(views) }
-            return ControlResponse(status: 200, body: body + [0x0A])
+            return ControlResponse(status: 200, body: body)
         case ("POST", let path) where path.count >= 3 && path[0] == "deadlines" && path.last == "complete":
             if let refusal = await refuseWrite(request) { return refusal }
             let id = path.dropFirst().dropLast().joined(separator: "/")

@@ -23,6 +23,8 @@ actor Runtime {
     private(set) var lastReloadError: String?
     /// Reconciles run one at a time, each with the config current when it starts: a horizon
     /// extension never applies an old config's plan after a reload's.
+    /// `GET /v1/deadlines` answers kept while they cannot have changed.
+    private var listings = ListingCache()
     private var reconciling = false
     private var waitingToReconcile: [CheckedContinuation<Void, Never>] = []
 
@@ -310,21 +312,67 @@ actor Runtime {
         within seconds: Int, agreement: String?, kind: String?, states: Set<DeadlineState>, shown: Set<String>? = nil,
         limit: Int?
     ) async throws(StoreError) -> [DeadlineView] {
+        try await listing(
+            within: seconds, agreement: agreement, kind: kind, states: states, shown: shown, limit: limit
+        ).views
+    }
+
+    /// The same listing as the JSON `GET /v1/deadlines` answers, kept with the listing.
+    func deadlinesJSON(
+        within seconds: Int, agreement: String?, kind: String?, states: Set<DeadlineState>, shown: Set<String>?,
+        limit: Int?
+    ) async throws(StoreError) -> [UInt8] {
+        let (views, key, body) = try await listing(
+            within: seconds, agreement: agreement, kind: kind, states: states, shown: shown, limit: limit)
+        if let body { return body }
+        let written = DeadlineView.listingJSON(views).map { $0 + [0x0A] } ?? ControlResponse.json(views)
+        if let key { listings.keepBody(written, for: key) }
+        return written
+    }
+
+    private func listing(
+        within seconds: Int, agreement: String?, kind: String?, states: Set<DeadlineState>, shown: Set<String>?,
+        limit: Int?
+    ) async throws(StoreError) -> (views: [DeadlineView], key: ListingCache.Key?, body: [UInt8]?) {
         let now = clock.now()
         let zone = config.zone
-        let midnight = LocalTime(hour: 0, minute: 0) ?? .nine
         let today = zone.today(now)
         let lastDay = zone.today(now.addingTimeInterval(TimeInterval(seconds)))
+        // Read before the store is: a write during the read makes the kept answer stale at once.
+        let version = store.contentVersion
+        let generation = self.generation
+        let key =
+            shown == nil
+            ? ListingCache.Key(within: seconds, agreement: agreement, kind: kind, states: states, limit: limit) : nil
+        if let key,
+            let kept = listings.entry(
+                key, storeVersion: version, generation: generation, firstDay: today, lastDay: lastDay, now: now)
+        {
+            return (kept.views, key, kept.body)
+        }
+        let midnight = LocalTime(hour: 0, minute: 0) ?? .nine
         let query = DeadlineQuery(
             dueFrom: zone.instant(LocalDateTime(date: today, time: midnight)),
             dueThrough: zone.instant(LocalDateTime(date: lastDay.adding(days: 1), time: midnight))
                 .addingTimeInterval(-0.001),
             includeOverdue: states.contains(.planned), agreement: agreement, kind: kind, states: states,
             limit: shown == nil ? limit : nil)
-        let views = try await store.deadlines(query).map { $0.deadline.view(zone: zone, notices: $0.notices, now: now) }
+        let listed = try await store.deadlines(query)
+        let views = listed.map { $0.deadline.view(zone: zone, notices: $0.notices, now: now) }
         // `upcoming` and `overdue` are the two sides of `planned`, told apart by the time now.
-        guard let shown else { return views }
-        return Array(views.filter { shown.contains($0.state) }.prefix(limit ?? Int.max))
+        if let shown {
+            return (Array(views.filter { shown.contains($0.state) }.prefix(limit ?? Int.max)), nil, nil)
+        }
+        // Kept unless a reload came in while the store was read.
+        if let key, generation == self.generation {
+            let stable = listed.lazy.map(\.deadline).filter { $0.state == .planned && $0.due >= now }.map(\.due).min()
+            listings.keep(
+                ListingCache.Entry(
+                    storeVersion: version, generation: generation, firstDay: today, lastDay: lastDay,
+                    stableThrough: stable ?? .distantFuture, views: views, body: nil),
+                for: key)
+        }
+        return (views, key, nil)
     }
 
     func deadline(id: String) async throws(StoreError) -> DeadlineView? {

@@ -129,6 +129,10 @@ public protocol DeadlineStore: Sendable {
 
     func counts() async throws(StoreError) -> StoreCounts
 
+    /// A number that changes with every write to the store: an answer read while it had one
+    /// value still holds while it has it. (A backend that cannot tell may change it always.)
+    var contentVersion: UInt64 { get }
+
     /// Planned deadlines due before `now` (overdue).
     func overdueCount(now: Date) async throws(StoreError) -> Int
 

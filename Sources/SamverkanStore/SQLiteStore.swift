@@ -37,6 +37,8 @@ public final class SQLiteStore: DeadlineStore {
     let nextDeadlineMemo = StoreMemo<NextDeadline>()
     let overdueMemo = StoreMemo<OverdueCount>()
 
+    public var contentVersion: UInt64 { version.current }
+
     /// Opens (creating if needed) the store of a state directory, after taking its lock.
     ///
     /// Throws `locked` when another samverkand uses the directory, `newerSchema` when a newer

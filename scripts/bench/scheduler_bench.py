@@ -879,17 +879,18 @@ def part_cases(args):
     # The at jobs fall where the cases' notices would, within the next day, on whole minutes.
     base = dt.datetime.now(ZONE).replace(second=0, microsecond=0) + dt.timedelta(hours=2)
     dues = [base + dt.timedelta(minutes=k % 1200) for k in range(count)]
-    at_add, at_remove = at_queue_and_remove(work, dues)
+    at_add, at_remove = (None, None) if args.skip_at else at_queue_and_remove(work, dues)
     ctl_open, ctl_close = cases_round(args, os.path.join(work, "samverkanctl"), count, "samverkanctl")
     http_open, http_close = cases_round(args, os.path.join(work, "http"), count, "http")
     print(f"  {'operation':<58} {'seconds':>9} {'per item':>9} {'vs at':>8}")
-    for label, seconds, theirs in (
-            (f"at: queue {count} (`echo true | at -t TIME` each)", at_add, None),
-            (f"at: remove {count} (one atrm with every id)", at_remove, None),
+    rows = [] if args.skip_at else [
+        (f"at: queue {count} (`echo true | at -t TIME` each)", at_add, None),
+        (f"at: remove {count} (one atrm with every id)", at_remove, None)]
+    for label, seconds, theirs in rows + [ 
             (f"samverkand: open {count} cases, `samverkanctl case open` each", ctl_open, at_add),
             (f"samverkand: close {count}, `samverkanctl case close` each", ctl_close, at_remove),
             (f"samverkand: open {count}, POST /v1/cases on one connection", http_open, at_add),
-            (f"samverkand: close {count}, POST .../close on one connection", http_close, at_remove)):
+            (f"samverkand: close {count}, POST .../close on one connection", http_close, at_remove)]:
         ratio = f"{theirs / seconds:.1f}x" if theirs else ""
         print(f"  {label:<58} {fmt_s(seconds):>9} {seconds / count * 1000:>7.2f}ms {ratio:>8}")
 
@@ -914,6 +915,7 @@ def main():
     parser.add_argument("--atd-jobs", type=int, default=10000)
     parser.add_argument("--atd-rounds", type=int, default=3, help="atd: samverkand rounds (default 3)")
     parser.add_argument("--cases", type=int, default=10000, help="cases: cases opened and closed (default 10000)")
+    parser.add_argument("--skip-at", action="store_true", help="cases: measure samverkand only, not at")
     args = parser.parse_args()
     parts = args.parts or ["store", "precision", "atd"]
     unknown = [p for p in parts if p not in ("store", "precision", "atd", "cases")]
