@@ -40,6 +40,18 @@ public struct JSONWriter {
         valueFollowsKey = true
     }
 
+    /// A member whose value is a string.
+    public mutating func member(_ name: String, _ value: String) {
+        key(name)
+        string(value)
+    }
+
+    /// A member whose value is an integer.
+    public mutating func member(_ name: String, _ value: Int) {
+        key(name)
+        int(value)
+    }
+
     public mutating func string(_ value: String) {
         separate()
         appendQuoted(value)
@@ -126,28 +138,21 @@ extension DeadlineView {
     func write(to writer: inout JSONWriter) {
         precondition(deliveries == nil && completions == nil, "a detailed view is encoded with JSONEncoder")
         writer.beginObject()
-        writer.key("agreement")
-        writer.string(agreement)
-        writer.key("due")
-        writer.string(due)
+        writer.member("agreement", agreement)
+        writer.member("due", due)
         if let explanation {
             writer.key("explanation")
             writer.strings(explanation)
         }
-        writer.key("id")
-        writer.string(id)
-        writer.key("kind")
-        writer.string(kind)
+        writer.member("id", id)
+        writer.member("kind", kind)
         writer.key("notices")
         writer.beginArray()
         for notice in notices { notice.write(to: &writer) }
         writer.endArray()
-        writer.key("obligation")
-        writer.string(obligation)
-        writer.key("state")
-        writer.string(state)
-        writer.key("title")
-        writer.string(title)
+        writer.member("obligation", obligation)
+        writer.member("state", state)
+        writer.member("title", title)
         writer.endObject()
     }
 }
@@ -155,14 +160,10 @@ extension DeadlineView {
 extension NoticeView {
     func write(to writer: inout JSONWriter) {
         writer.beginObject()
-        writer.key("at")
-        writer.string(at)
-        writer.key("id")
-        writer.string(id)
-        writer.key("slot")
-        writer.string(slot)
-        writer.key("state")
-        writer.string(state)
+        writer.member("at", at)
+        writer.member("id", id)
+        writer.member("slot", slot)
+        writer.member("state", state)
         writer.endObject()
     }
 }
@@ -176,39 +177,25 @@ extension StatusView {
         writer.beginObject()
         writer.key("config")
         writer.beginObject()
-        writer.key("agreements")
-        writer.int(config.agreements)
-        writer.key("directory")
-        writer.string(config.directory)
-        writer.key("fingerprint")
-        writer.string(config.fingerprint)
-        writer.key("generation")
-        writer.int(config.generation)
-        writer.key("loaded_at")
-        writer.string(config.loadedAt)
-        writer.key("timezone")
-        writer.string(config.timezone)
-        writer.key("warnings")
-        writer.int(config.warnings)
+        writer.member("agreements", config.agreements)
+        writer.member("directory", config.directory)
+        writer.member("fingerprint", config.fingerprint)
+        writer.member("generation", config.generation)
+        writer.member("loaded_at", config.loadedAt)
+        writer.member("timezone", config.timezone)
+        writer.member("warnings", config.warnings)
         writer.endObject()
         writer.key("deadlines")
         writer.beginObject()
-        writer.key("dead_letters")
-        writer.int(deadlines.deadLetters)
-        writer.key("done")
-        writer.int(deadlines.done)
-        writer.key("failed_notices")
-        writer.int(deadlines.failedNotices)
-        writer.key("pending_notices")
-        writer.int(deadlines.pendingNotices)
-        writer.key("planned")
-        writer.int(deadlines.planned)
-        writer.key("sent_notices")
-        writer.int(deadlines.sentNotices)
+        writer.member("dead_letters", deadlines.deadLetters)
+        writer.member("done", deadlines.done)
+        writer.member("failed_notices", deadlines.failedNotices)
+        writer.member("pending_notices", deadlines.pendingNotices)
+        writer.member("planned", deadlines.planned)
+        writer.member("sent_notices", deadlines.sentNotices)
         writer.endObject()
         if let lastReloadError {
-            writer.key("last_reload_error")
-            writer.string(lastReloadError)
+            writer.member("last_reload_error", lastReloadError)
         }
         if let nextDue {
             writer.key("next_due")
@@ -218,16 +205,11 @@ extension StatusView {
             writer.key("next_notice")
             nextNotice.write(to: &writer)
         }
-        writer.key("pid")
-        writer.int(Int(pid))
-        writer.key("started_at")
-        writer.string(startedAt)
-        writer.key("status")
-        writer.string(status)
-        writer.key("uptime_seconds")
-        writer.int(uptimeSeconds)
-        writer.key("version")
-        writer.string(version)
+        writer.member("pid", Int(pid))
+        writer.member("started_at", startedAt)
+        writer.member("status", status)
+        writer.member("uptime_seconds", uptimeSeconds)
+        writer.member("version", version)
         writer.endObject()
         return writer.bytes
     }
