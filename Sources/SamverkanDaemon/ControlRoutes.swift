@@ -80,7 +80,7 @@ struct ControlRoutes: ControlHandler {
             let id = path.dropFirst().dropLast().joined(separator: "/")
             let body = try Self.decode(CompleteRequest.self, request.body, allowed: ["note", "role"])
             let result = try await runtime.complete(id: id, role: body.role, note: body.note, by: requester(request))
-            await audit(request, action: "complete", target: id, detail: body.role.map { "role \($0)" })
+            journal(request, action: "complete", target: id, detail: body.role.map { "role \($0)" })
             return json(result)
         case ("GET", let path) where path.count >= 2 && path[0] == "deadlines":
             let id = path.dropFirst().joined(separator: "/")
@@ -103,7 +103,7 @@ struct ControlRoutes: ControlHandler {
             let (view, created) = try await runtime.openCase(
                 agreement: body.agreement, window: body.window, reference: body.reference, openedAt: openedAt,
                 by: requester(request))
-            await audit(
+            journal(
                 request, action: "case-open", target: view.reference,
                 detail: "\(body.agreement)/\(body.window)\(created ? "" : " (already open)")")
             return ControlResponse(status: created ? 201 : 200, body: ControlResponse.json(view))
@@ -111,7 +111,7 @@ struct ControlRoutes: ControlHandler {
             if let refusal = await refuseWrite(request) { return refusal }
             let body = try Self.decode(CaseCloseRequest.self, request.body, allowed: ["outcome"])
             let view = try await runtime.closeCase(reference: path[1], outcome: body.outcome, by: requester(request))
-            await audit(request, action: "case-close", target: path[1], detail: body.outcome)
+            journal(request, action: "case-close", target: path[1], detail: body.outcome)
             return json(view)
         case ("GET", ["cases"]):
             let state = request.query["state"] ?? ""
@@ -344,7 +344,15 @@ struct ControlRoutes: ControlHandler {
 
     /// Every write (and every refused one) goes to the journal and the store's audit trail,
     /// with the peer's uid and pid.
+    /// A write through the socket, to the journal and the store's audit trail.
     private func audit(_ request: ControlRequest, action: String, target: String?, detail: String?) async {
+        journal(request, action: action, target: target, detail: detail)
+        await runtime.audit(action: action, target: target, detail: detail, by: requester(request))
+    }
+
+    /// A write through the socket, to the journal: for the writes whose audit row the store
+    /// appended in their own transaction.
+    private func journal(_ request: ControlRequest, action: String, target: String?, detail: String?) {
         let uid = request.peer.map { String($0.uid) } ?? "?"
         let pid = request.peer.map { String($0.pid) } ?? "?"
         let what = [action, target, detail].compactMap { $0 }.joined(separator: " ")
@@ -355,7 +363,6 @@ struct ControlRoutes: ControlHandler {
                 "samverkan_peer_uid": "\(request.peer.map { String($0.uid) } ?? "")",
                 "samverkan_peer_pid": "\(request.peer.map { String($0.pid) } ?? "")",
             ])
-        await runtime.audit(action: action, target: target, detail: detail, by: requester(request))
     }
 
     private func json(_ value: some Encodable) -> ControlResponse {

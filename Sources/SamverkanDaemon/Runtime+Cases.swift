@@ -70,6 +70,9 @@ extension Runtime {
         if let reference, openedAt == nil, let existing = try await store.caseRecord(reference: reference),
             existing.agreement == agreementID, existing.window == windowID
         {
+            // Nothing written, so nothing to keep atomic with: the audit row on its own.
+            await audit(
+                action: "case-open", target: reference, detail: "\(agreementID)/\(windowID) (already open)", by: by)
             return (try await view(existing, now: now), false)
         }
         let zone = config.zone
@@ -80,6 +83,7 @@ extension Runtime {
                 reference: reference, agreement: agreementID, window: windowID, openedAt: opened,
                 referenceYear: zone.today(opened).year),
             now: now,
+            audit: AuditRecord(at: now, by: by, action: "case-open", target: nil, detail: "\(agreementID)/\(windowID)"),
             deadline: { reference in
                 planner.plan(window: window, agreement: agreement, reference: reference, openedAt: opened)
             })
@@ -103,7 +107,9 @@ extension Runtime {
                 message: "outcome must be one of \(Self.outcomes.joined(separator: ", "))")
         }
         let now = clock.now()
-        let record = try await store.closeCase(reference: reference, outcome: outcome, by: by, at: now)
+        let record = try await store.closeCase(
+            reference: reference, outcome: outcome, by: by, at: now,
+            audit: AuditRecord(at: now, by: by, action: "case-close", target: reference, detail: outcome))
         scheduler.wakeUp()
         logger.notice(
             "case \(reference) closed: \(outcome)",

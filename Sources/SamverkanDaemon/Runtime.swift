@@ -404,7 +404,9 @@ actor Runtime {
                 "\(id) is case \(reference): close it with its outcome, `samverkanctl case close \(reference) contacted|unreachable|declined`"
             )
         }
-        let result = try await store.complete(deadlineID: id, role: role, by: by, note: note, at: now)
+        let result = try await store.complete(
+            deadlineID: id, role: role, by: by, note: note, at: now,
+            audit: AuditRecord(at: now, by: by, action: "complete", target: id, detail: role.map { "role \($0)" }))
         scheduler.wakeUp()
         let due = try await store.deadline(id: id)?.deadline.due ?? now
         return CompletionResultView(

@@ -99,19 +99,25 @@ public protocol DeadlineStore: Sendable {
     /// respondent's notices; the round is done when every respondent has answered. Completing
     /// twice changes nothing.
     /// Throws `unknownDeadline`, `unknownRole` or `notARound`.
-    func complete(deadlineID: String, role: String?, by: Requester, note: String?, at: Date) async throws(StoreError)
-        -> CompletionResult
+    /// With `audit`, the record is appended in the same transaction: a write is never stored
+    /// without its audit row, nor the row without the write.
+    func complete(
+        deadlineID: String, role: String?, by: Requester, note: String?, at: Date, audit: AuditRecord?
+    ) async throws(StoreError) -> CompletionResult
 
     /// Opens a case and stores its window's deadline (made by `deadline` from the reference,
     /// which the store assigns when the opening has none) in one transaction. The same case again
     /// with the same fields returns it (`created` false); with other fields it is a `conflict`.
+    /// `audit` is appended in the same transaction; a nil `target` becomes the case's reference.
     func openCase(
-        _ opening: CaseOpening, now: Date, deadline: @Sendable (_ reference: String) -> Deadline
+        _ opening: CaseOpening, now: Date, audit: AuditRecord?, deadline: @Sendable (_ reference: String) -> Deadline
     ) async throws(StoreError) -> CaseOpened
 
     /// Closes a case with its outcome; its deadline is done and its undelivered notices cancelled.
     /// Closing again with the same outcome changes nothing; with another it is a `conflict`.
-    func closeCase(reference: String, outcome: String, by: Requester, at: Date) async throws(StoreError) -> CaseRecord
+    /// `audit` is appended in the same transaction.
+    func closeCase(reference: String, outcome: String, by: Requester, at: Date, audit: AuditRecord?)
+        async throws(StoreError) -> CaseRecord
 
     /// One case by its reference, open or closed, or nil.
     func caseRecord(reference: String) async throws(StoreError) -> CaseRecord?
@@ -178,6 +184,27 @@ extension DeadlineStore {
     /// Everything whose time passed before `now` is missed.
     public func catchUp(now: Date) async throws(StoreError) -> CatchUpReport {
         try await catchUp(missedBefore: now, now: now)
+    }
+
+    /// Completes a deadline, or one respondent's part, with no audit record.
+    public func complete(deadlineID: String, role: String?, by: Requester, note: String?, at: Date)
+        async throws(StoreError) -> CompletionResult
+    {
+        try await complete(deadlineID: deadlineID, role: role, by: by, note: note, at: at, audit: nil)
+    }
+
+    /// Opens a case with no audit record.
+    public func openCase(
+        _ opening: CaseOpening, now: Date, deadline: @Sendable (_ reference: String) -> Deadline
+    ) async throws(StoreError) -> CaseOpened {
+        try await openCase(opening, now: now, audit: nil, deadline: deadline)
+    }
+
+    /// Closes a case with no audit record.
+    public func closeCase(reference: String, outcome: String, by: Requester, at: Date) async throws(StoreError)
+        -> CaseRecord
+    {
+        try await closeCase(reference: reference, outcome: outcome, by: by, at: at, audit: nil)
     }
 
     /// Marks a deadline done as a whole.

@@ -4,66 +4,87 @@ public import SamverkanCore
 
 extension SQLiteStore {
     public func openCase(
-        _ opening: CaseOpening, now: Date, deadline makeDeadline: @Sendable (_ reference: String) -> Deadline
+        _ opening: CaseOpening, now: Date, audit: AuditRecord?,
+        deadline makeDeadline: @Sendable (_ reference: String) -> Deadline
     ) async throws(StoreError) -> CaseOpened {
         try await write("open a case") { db in
-            if let reference = opening.reference, let existing = try Self.caseRecord(reference, db) {
-                guard existing.agreement == opening.agreement, existing.window == opening.window,
-                    existing.openedAt == opening.openedAt
-                else {
-                    throw StoreError(
-                        .conflict,
-                        "case \(reference) exists already (\(existing.isOpen ? "open" : "closed"), \(existing.agreement)/\(existing.window), opened \(existing.openedAt.formatted(.iso8601))); use another reference"
-                    )
-                }
-                return CaseOpened(record: existing, deadline: try Self.listing(existing.deadlineID, db), created: false)
+            let opened = try Self.open(opening, now: now, deadline: makeDeadline, db)
+            if var audit {
+                audit.target = audit.target ?? opened.record.reference
+                try Self.insertAudit(audit, db)
             }
-            let reference = try opening.reference ?? Self.nextReference(year: opening.referenceYear, db)
-            let deadline = makeDeadline(reference)
-            guard try Rows.deadline(id: deadline.id, db) == nil else {
-                throw StoreError(.conflict, "a deadline \(deadline.id) is already stored; use another reference")
-            }
-            // The same insert as a new planned deadline: notices already due are skipped.
-            var inserter = Reconciler(db: db, now: now)
-            try inserter.insert(deadline, fingerprint: Fingerprint.of(deadline), origin: .case)
-            try db.execute(
-                sql: """
-                    INSERT INTO case_window (reference, agreement, window, opened_at, closed_at, outcome, deadline_id)
-                    VALUES (?, ?, ?, ?, NULL, NULL, ?)
-                    """,
-                arguments: [
-                    reference, opening.agreement, opening.window, opening.openedAt.timeIntervalSince1970, deadline.id,
-                ])
-            let record = CaseRecord(
-                reference: reference, agreement: opening.agreement, window: opening.window,
-                openedAt: opening.openedAt, closedAt: nil, outcome: nil, deadlineID: deadline.id)
-            return CaseOpened(record: record, deadline: try Self.listing(deadline.id, db), created: true)
+            return opened
         }
     }
 
-    public func closeCase(reference: String, outcome: String, by requester: Requester, at: Date)
+    private static func open(
+        _ opening: CaseOpening, now: Date, deadline makeDeadline: @Sendable (_ reference: String) -> Deadline,
+        _ db: Database
+    ) throws -> CaseOpened {
+        if let reference = opening.reference, let existing = try Self.caseRecord(reference, db) {
+            guard existing.agreement == opening.agreement, existing.window == opening.window,
+                existing.openedAt == opening.openedAt
+            else {
+                throw StoreError(
+                    .conflict,
+                    "case \(reference) exists already (\(existing.isOpen ? "open" : "closed"), \(existing.agreement)/\(existing.window), opened \(existing.openedAt.formatted(.iso8601))); use another reference"
+                )
+            }
+            return CaseOpened(record: existing, deadline: try Self.listing(existing.deadlineID, db), created: false)
+        }
+        let reference = try opening.reference ?? Self.nextReference(year: opening.referenceYear, db)
+        let deadline = makeDeadline(reference)
+        guard try Rows.deadline(id: deadline.id, db) == nil else {
+            throw StoreError(.conflict, "a deadline \(deadline.id) is already stored; use another reference")
+        }
+        // The same insert as a new planned deadline: notices already due are skipped.
+        var inserter = Reconciler(db: db, now: now)
+        try inserter.insert(deadline, fingerprint: Fingerprint.of(deadline), origin: .case)
+        try db.execute(
+            sql: """
+                INSERT INTO case_window (reference, agreement, window, opened_at, closed_at, outcome, deadline_id)
+                VALUES (?, ?, ?, ?, NULL, NULL, ?)
+                """,
+            arguments: [
+                reference, opening.agreement, opening.window, opening.openedAt.timeIntervalSince1970, deadline.id,
+            ])
+        let record = CaseRecord(
+            reference: reference, agreement: opening.agreement, window: opening.window,
+            openedAt: opening.openedAt, closedAt: nil, outcome: nil, deadlineID: deadline.id)
+        return CaseOpened(record: record, deadline: try Self.listing(deadline.id, db), created: true)
+    }
+
+    public func closeCase(reference: String, outcome: String, by requester: Requester, at: Date, audit: AuditRecord?)
         async throws(StoreError) -> CaseRecord
     {
         try await write("close case \(reference)") { db in
-            guard var record = try Self.caseRecord(reference, db) else {
-                throw StoreError(.unknownCase, "no case \(reference); `samverkanctl cases` lists the open ones")
-            }
-            if let closed = record.outcome {
-                guard closed == outcome else {
-                    throw StoreError(.conflict, "case \(reference) was already closed as \(closed)")
-                }
-                return record
-            }
-            try db.execute(
-                sql: "UPDATE case_window SET closed_at = ?, outcome = ? WHERE reference = ?",
-                arguments: [at.timeIntervalSince1970, outcome, reference])
-            _ = try Completer.complete(
-                deadlineID: record.deadlineID, role: nil, by: requester, note: "case closed: \(outcome)", at: at,
-                reason: .caseClosed, db)
-            record.closedAt = at
-            record.outcome = outcome
+            let record = try Self.close(reference: reference, outcome: outcome, by: requester, at: at, db)
+            if let audit { try Self.insertAudit(audit, db) }
             return record
         }
+    }
+
+    private static func close(reference: String, outcome: String, by requester: Requester, at: Date, _ db: Database)
+        throws -> CaseRecord
+    {
+        guard var record = try Self.caseRecord(reference, db) else {
+            throw StoreError(.unknownCase, "no case \(reference); `samverkanctl cases` lists the open ones")
+        }
+        if let closed = record.outcome {
+            guard closed == outcome else {
+                throw StoreError(.conflict, "case \(reference) was already closed as \(closed)")
+            }
+            return record
+        }
+        try db.execute(
+            sql: "UPDATE case_window SET closed_at = ?, outcome = ? WHERE reference = ?",
+            arguments: [at.timeIntervalSince1970, outcome, reference])
+        _ = try Completer.complete(
+            deadlineID: record.deadlineID, role: nil, by: requester, note: "case closed: \(outcome)", at: at,
+            reason: .caseClosed, db)
+        record.closedAt = at
+        record.outcome = outcome
+        return record
     }
 
     public func caseRecord(reference: String) async throws(StoreError) -> CaseRecord? {

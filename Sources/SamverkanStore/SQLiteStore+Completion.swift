@@ -2,12 +2,14 @@ public import Foundation
 import GRDB
 
 extension SQLiteStore {
-    public func complete(deadlineID: String, role: String?, by requester: Requester, note: String?, at: Date)
-        async throws(StoreError) -> CompletionResult
-    {
+    public func complete(
+        deadlineID: String, role: String?, by requester: Requester, note: String?, at: Date, audit: AuditRecord?
+    ) async throws(StoreError) -> CompletionResult {
         try await write("complete \(deadlineID)") { db in
-            try Completer.complete(
+            let result = try Completer.complete(
                 deadlineID: deadlineID, role: role, by: requester, note: note, at: at, reason: .completed, db)
+            if let audit { try Self.insertAudit(audit, db) }
+            return result
         }
     }
 }

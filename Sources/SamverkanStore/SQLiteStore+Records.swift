@@ -27,15 +27,19 @@ extension SQLiteStore {
 
     @discardableResult
     public func appendAudit(_ record: AuditRecord) async throws(StoreError) -> Int64 {
-        try await write("append to the audit trail") { db in
-            try db.execute(
-                sql: "INSERT INTO audit (at, uid, pid, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [
-                    record.at.timeIntervalSince1970, record.by.uid.map { Int64($0) }, record.by.pid.map { Int64($0) },
-                    record.action, record.target, record.detail,
-                ])
-            return db.lastInsertedRowID
-        }
+        try await write("append to the audit trail") { db in try Self.insertAudit(record, db) }
+    }
+
+    /// One audit row, inside the caller's transaction; returns its id.
+    @discardableResult
+    static func insertAudit(_ record: AuditRecord, _ db: Database) throws -> Int64 {
+        try db.execute(
+            sql: "INSERT INTO audit (at, uid, pid, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [
+                record.at.timeIntervalSince1970, record.by.uid.map { Int64($0) }, record.by.pid.map { Int64($0) },
+                record.action, record.target, record.detail,
+            ])
+        return db.lastInsertedRowID
     }
 
     public func auditTrail(limit: Int, before: Int64?) async throws(StoreError) -> [AuditRecord] {
