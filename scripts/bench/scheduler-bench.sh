@@ -24,7 +24,8 @@
 # Environment: SCRATCH_PATH (a --scratch-path for the release build, e.g. .build-release),
 # SAMVERKAND and SAMVERKANCTL (prebuilt binaries: skip the build), AGREEMENTS (store: default
 # 502; fewer to scale the store down), PERF=1 (store: perf record the daemon during the first 1%
-# reload; keeps the work directory, where the profile is), KEEP=1 (keeps the work directory:
+# reload; keeps the work directory, where the profile is), OURS_ONLY=1 (atd: samverkand's add and
+# remove alone, without running at: seconds instead of ten minutes), KEEP=1 (keeps the work directory:
 # stores, configs, daemon logs). The store part needs about 1 GB of disk under TMPDIR and takes
 # one or two minutes, precision about three, atd about ten (most of it atrm). Not part of the
 # test suite.
@@ -44,7 +45,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=../common.sh
 . "$ROOT/scripts/common.sh"
 packages=(python3 tzdata procps "${RUN_PACKAGES[@]}")
-wants atd && packages+=(at)
+wants atd && [ "${OURS_ONLY:-0}" != 1 ] && packages+=(at)
 [ "${PERF:-0}" = 1 ] && ! command -v perf > /dev/null && packages+=(linux-perf)
 ensure_packages "${packages[@]}"
 
@@ -82,7 +83,7 @@ trap cleanup EXIT
 
 # The pid of a running (not zombie) atd, if any.
 running_atd() { ps -C atd -o pid=,stat= | awk '$2 !~ /^Z/ {print $1; exit}'; }
-if wants atd && [ -z "$(running_atd)" ]; then
+if wants atd && [ "${OURS_ONLY:-0}" != 1 ] && [ -z "$(running_atd)" ]; then
     # No systemd as PID 1 in a container: start the daemon by hand (it forks into the background).
     echo "==> starting atd" >&2
     as_root atd
@@ -97,7 +98,8 @@ fi
 echo "samverkand $("$SAMVERKAND" --version | awk '{print $2}'), $(nproc) cores, $(uname -sr)," \
     "$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), work directory on" \
     "$(df --output=source "$WORK" | tail -n 1)"
-wants atd && echo "at $(dpkg-query -W -f='${Version}' at)"
+wants atd && [ "${OURS_ONLY:-0}" != 1 ] && echo "at $(dpkg-query -W -f='${Version}' at)"
 options=(--samverkand "$SAMVERKAND" --samverkanctl "$SAMVERKANCTL" --work "$WORK" --agreements "${AGREEMENTS:-502}")
 [ "${PERF:-0}" = 1 ] && options+=(--perf)
+[ "${OURS_ONLY:-0}" = 1 ] && options+=(--ours-only)
 /usr/bin/python3 "$ROOT/scripts/bench/scheduler_bench.py" "${options[@]}" "${PARTS[@]}"

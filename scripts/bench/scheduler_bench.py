@@ -448,7 +448,7 @@ def part_store(args):
                 write_file(path, text.replace(old, f'time: "{hours[i] + shift:02d}:').rstrip("\n").split("\n"))
             perf = None
             if args.perf and run == 0:
-                perf = subprocess.Popen(["perf", "record", "-F", "499", "-o", perf_data, "-p", str(daemon.proc.pid)],
+                perf = subprocess.Popen(["perf", "record", "-g", "-F", "499", "-o", perf_data, "-p", str(daemon.proc.pid)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 time.sleep(1)
             cpu = cpu_seconds(daemon.proc.pid)
@@ -652,6 +652,20 @@ def part_atd(args):
         dues.append(dt.datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=ZONE))
     dues.sort()
 
+    if args.ours_only:
+        # Our side alone, to iterate on it quickly: at's side takes ten minutes and changes little.
+        adds, removes = [], []
+        for round_ in range(args.atd_rounds):
+            our_add, our_remove = samverkand_round(args, os.path.join(work, f"round-{round_ + 1}"), today, dues, files)
+            adds.append(our_add)
+            removes.append(our_remove)
+        print(f"  samverkand only (at not run): add {count} ({files} files + reload) median "
+              f"{fmt_s(statistics.median(adds))}, remove {count} (rm {files} files + reload) median "
+              f"{fmt_s(statistics.median(removes))}")
+        print(f"  samverkand runs (fresh store each): add {' / '.join(f'{t:.3f}' for t in adds)} s, "
+              f"remove {' / '.join(f'{t:.3f}' for t in removes)} s")
+        return
+
     # at, as a user queues jobs: one `echo true | at -t TIME` per job, from a shell script.
     ids_file = os.path.join(work, "at.out")
     script = os.path.join(work, "queue.sh")
@@ -723,11 +737,21 @@ def samverkand_round(args, work, today, dues, files):
         chunks = [dues[k::files] for k in range(files)]
         paths = [os.path.join(config, "agreements.d", f"frister-{k:02d}.yaml") for k in range(files)]
         texts = [one_off_agreement(f"frister-{k:02d}", today, chunk) for k, chunk in enumerate(chunks)]
+        perf = None
+        if args.perf:
+            perf_data = os.path.join(work, "add.perf.data")
+            perf = subprocess.Popen(["perf", "record", "-g", "-F", "999", "-o", perf_data, "-p", str(daemon.proc.pid)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1)
         start = time.monotonic()
         for path, text in zip(paths, texts):
             write_file(path, text)
         _, out_add = ctl(args.samverkanctl, control, "reload")
         our_add = time.monotonic() - start
+        if perf is not None:
+            perf.send_signal(signal.SIGINT)
+            perf.wait()
+            log(f"perf profile of the add: perf report -i {perf_data} --no-children --sort dso,sym")
         added = status_json(args.samverkanctl, control)["deadlines"]["pending_notices"] - before
         log(f"samverkand: {files} files + reload: {our_add:.3f} s, {added} notices pending more: "
             + " ".join(out_add.split()))
@@ -760,11 +784,14 @@ def main():
     parser.add_argument("--respondents", type=int, default=17, help="store: respondents per round (default 17)")
     parser.add_argument("--start-timeout", type=float, default=3600, help="store: seconds to wait for READY=1")
     parser.add_argument("--reloads", type=int, default=3, help="store: reloads of a 1%% change (default 3)")
-    parser.add_argument("--perf", action="store_true", help="store: perf record the daemon during the first 1%% reload")
+    parser.add_argument("--perf", action="store_true",
+                        help="store: perf record the daemon during the first 1%% reload; atd: during each add")
     parser.add_argument("--precision-notices", type=int, default=1000)
     parser.add_argument("--lead", type=int, default=20, help="precision: seconds from start to the first due time")
     parser.add_argument("--atd-jobs", type=int, default=10000)
     parser.add_argument("--atd-rounds", type=int, default=3, help="atd: samverkand rounds (default 3)")
+    parser.add_argument("--ours-only", action="store_true",
+                        help="atd: measure samverkand's side only, without running at (no goal verdict)")
     args = parser.parse_args()
     parts = args.parts or ["store", "precision", "atd"]
     unknown = [p for p in parts if p not in ("store", "precision", "atd")]
