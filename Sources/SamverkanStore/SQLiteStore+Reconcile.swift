@@ -4,13 +4,13 @@ public import SamverkanCore
 
 extension SQLiteStore {
     public func reconcile(
-        plan: [Deadline], window: PlanWindow, now: Date, fingerprint: String?,
+        plan: [Deadline], window: PlanWindow, now: Date, fingerprint: String?, scope: ReconcileScope,
         progress: (@Sendable (Int) -> Void)?
     ) async throws(StoreError) -> ReconcileReport {
         try await write("reconcile the plan") { db in
             var reconciler = Reconciler(db: db, now: now)
             reconciler.progress = progress
-            let report = try reconciler.run(plan: plan, window: window)
+            let report = try reconciler.run(plan: plan, window: window, scope: scope)
             if let fingerprint {
                 try db.execute(
                     sql: """
@@ -71,20 +71,53 @@ struct Reconciler {
         var origin: DeadlineOrigin
     }
 
-    mutating func run(plan: [Deadline], window: PlanWindow) throws -> ReconcileReport {
+    mutating func run(plan: [Deadline], window: PlanWindow, scope: ReconcileScope = .all) throws -> ReconcileReport {
         var inWindow: [String: Existing] = [:]
-        let cursor = try Row.fetchCursor(
-            db, sql: "SELECT id, fingerprint, state, origin FROM deadline WHERE due >= ? AND due < ?",
-            arguments: [window.start.timeIntervalSince1970, window.end.timeIntervalSince1970])
-        while let row = try cursor.next() {
-            inWindow[try row.decode(String.self, forColumn: "id")] = try Self.existing(row)
+        // With a scope, every stored deadline of its agreements, in the window or not.
+        var known: (agreements: Set<String>, deadlines: [String: Existing])?
+        switch scope {
+        case .all:
+            let cursor = try Row.fetchCursor(
+                db, sql: "SELECT id, fingerprint, state, origin FROM deadline WHERE due >= ? AND due < ?",
+                arguments: [window.start.timeIntervalSince1970, window.end.timeIntervalSince1970])
+            while let row = try cursor.next() {
+                inWindow[try row.decode(String.self, forColumn: "id")] = try Self.existing(row)
+            }
+        case .agreements(let agreements):
+            // An agreement's deadlines are the ids `AGREEMENT/…`: from "AGREEMENT/" up to
+            // "AGREEMENT0" ('0' follows '/'), a range of the primary key. All of them are read,
+            // in the window or not, so that no deadline of the plan is looked up on its own.
+            let statement = try db.cachedStatement(
+                sql: "SELECT id, fingerprint, state, origin, due FROM deadline WHERE id >= ? AND id < ?")
+            let (start, end) = (window.start.timeIntervalSince1970, window.end.timeIntervalSince1970)
+            var stored: [String: Existing] = [:]
+            for agreement in agreements.sorted() {
+                let cursor = try Row.fetchCursor(statement, arguments: [agreement + "/", agreement + "0"])
+                while let row = try cursor.next() {
+                    let id = try row.decode(String.self, forColumn: "id")
+                    let existing = try Self.existing(row)
+                    let due = try row.decode(Double.self, forColumn: "due")
+                    stored[id] = existing
+                    if due >= start && due < end { inWindow[id] = existing }
+                }
+            }
+            known = (agreements, stored)
         }
 
         var planned = Set<String>()
         for deadline in plan where planned.insert(deadline.id).inserted {
             if planned.count % Self.progressEvery == 0 { progress?(planned.count) }
             let fingerprint = Fingerprint.of(deadline)
-            guard let existing = try inWindow[deadline.id] ?? lookUp(deadline.id) else {
+            let stored: Existing?
+            // The agreement by the id's prefix, as the scope's query selects them.
+            if let known, let slash = deadline.id.firstIndex(of: "/"),
+                known.agreements.contains(String(deadline.id[..<slash]))
+            {
+                stored = known.deadlines[deadline.id]
+            } else {
+                stored = try inWindow[deadline.id] ?? lookUp(deadline.id)
+            }
+            guard let existing = stored else {
                 try insert(deadline, fingerprint: fingerprint, origin: .plan)
                 report.added.append(deadline.id)
                 continue
