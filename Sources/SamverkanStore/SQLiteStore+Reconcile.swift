@@ -133,8 +133,7 @@ struct Reconciler {
 
         for (id, existing) in inWindow.sorted(by: { $0.key < $1.key })
         where existing.origin == .plan && existing.state == .planned && !planned.contains(id) {
-            try db.execute(
-                sql: "UPDATE deadline SET state = 'cancelled', updated = ? WHERE id = ?",
+            try db.cachedStatement(sql: "UPDATE deadline SET state = 'cancelled', updated = ? WHERE id = ?").execute(
                 arguments: [now.timeIntervalSince1970, id])
             report.noticesCancelled += try cancelWaiting(deadlineID: id, reason: .removed)
             report.cancelled.append(id)
@@ -163,17 +162,18 @@ struct Reconciler {
     /// (`design.md`, "First start").
     mutating func insert(_ deadline: Deadline, fingerprint: Int64, origin: DeadlineOrigin) throws {
         let seconds = now.timeIntervalSince1970
-        try db.cachedStatement(
+        try RawInsert(
+            db,
             sql: """
                 INSERT INTO deadline (id, agreement, obligation, kind, title, nominal, due, state, origin,
                     fingerprint, explanation, first_seen, updated)
                 VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?, ?)
                 """
-        ).execute(arguments: [
-            deadline.id, deadline.agreement, deadline.obligation, deadline.kind, deadline.title,
-            deadline.nominal.description, deadline.due.timeIntervalSince1970, origin.rawValue, fingerprint,
-            JSONText.array(deadline.explanation), seconds, seconds,
-        ])
+        ).run(
+            .text(deadline.id), .text(deadline.agreement), .text(deadline.obligation), .text(deadline.kind),
+            .text(deadline.title), .text(deadline.nominal.description), .real(deadline.due.timeIntervalSince1970),
+            .text(origin.rawValue), .integer(fingerprint), .text(JSONText.array(deadline.explanation)),
+            .real(seconds), .real(seconds))
         for notice in deadline.notices {
             try insert(notice, of: deadline.id, deadlineState: .planned)
         }
@@ -191,17 +191,18 @@ struct Reconciler {
             (state, reason) = (.pending, nil)
         }
         let seconds = now.timeIntervalSince1970
-        try db.cachedStatement(
+        try RawInsert(
+            db,
             sql: """
                 INSERT INTO notice (id, deadline_id, slot, role, at, state, late, attempts, next_attempt,
                     recipients, explanation, reason, first_seen, updated)
                 VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?)
                 """
-        ).execute(arguments: [
-            notice.id, deadlineID, notice.slot, notice.role(deadlineID: deadlineID), notice.at.timeIntervalSince1970,
-            state.rawValue, notice.at.timeIntervalSince1970, JSONText.array(notice.recipients), notice.explanation,
-            reason?.rawValue, seconds, seconds,
-        ])
+        ).run(
+            .text(notice.id), .text(deadlineID), .text(notice.slot), .text(notice.role(deadlineID: deadlineID)),
+            .real(notice.at.timeIntervalSince1970), .text(state.rawValue), .real(notice.at.timeIntervalSince1970),
+            .text(JSONText.array(notice.recipients)), .text(notice.explanation), .text(reason?.rawValue),
+            .real(seconds), .real(seconds))
         report.noticesAdded += 1
     }
 
@@ -338,14 +339,13 @@ enum NoticeUpdates {
         let roleClause = role == nil ? "" : " AND role = ?"
         var arguments: StatementArguments = [reason.rawValue, at.timeIntervalSince1970, deadlineID]
         if let role { arguments += [role] }
-        return try String.fetchAll(
-            db,
+        // Cached: a reload that removes 10,000 deadlines runs this 10,000 times.
+        let statement = try db.cachedStatement(
             sql: """
                 UPDATE notice SET state = 'cancelled', reason = ?, updated = ?
                 WHERE deadline_id = ? AND state IN ('pending', 'failed', 'sending')\(roleClause)
                 RETURNING id
-                """,
-            arguments: arguments
-        ).sorted()
+                """)
+        return try String.fetchAll(statement, arguments: arguments).sorted()
     }
 }

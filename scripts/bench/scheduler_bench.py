@@ -743,25 +743,29 @@ def samverkand_round(args, work, today, dues, files):
             perf = subprocess.Popen(["perf", "record", "-g", "-F", "999", "-o", perf_data, "-p", str(daemon.proc.pid)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1)
+        cpu = cpu_seconds(daemon.proc.pid)
         start = time.monotonic()
         for path, text in zip(paths, texts):
             write_file(path, text)
         _, out_add = ctl(args.samverkanctl, control, "reload")
         our_add = time.monotonic() - start
+        add_cpu = cpu_seconds(daemon.proc.pid) - cpu
         if perf is not None:
             perf.send_signal(signal.SIGINT)
             perf.wait()
             log(f"perf profile of the add: perf report -i {perf_data} --no-children --sort dso,sym")
         added = status_json(args.samverkanctl, control)["deadlines"]["pending_notices"] - before
-        log(f"samverkand: {files} files + reload: {our_add:.3f} s, {added} notices pending more: "
+        log(f"samverkand: {files} files + reload: {our_add:.3f} s ({add_cpu:.2f} s CPU), {added} notices pending more: "
             + " ".join(out_add.split()))
+        cpu = cpu_seconds(daemon.proc.pid)
         start = time.monotonic()
         for path in paths:
             os.unlink(path)
         _, out_remove = ctl(args.samverkanctl, control, "reload")
         our_remove = time.monotonic() - start
+        remove_cpu = cpu_seconds(daemon.proc.pid) - cpu
         remaining = status_json(args.samverkanctl, control)["deadlines"]["pending_notices"]
-        log(f"samverkand: remove + reload: {our_remove:.3f} s, {remaining} pending: " + " ".join(out_remove.split()))
+        log(f"samverkand: remove + reload: {our_remove:.3f} s ({remove_cpu:.2f} s CPU), {remaining} pending: " + " ".join(out_remove.split()))
         daemon.stop()
     finally:
         daemon.kill_if_running()
