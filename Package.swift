@@ -54,7 +54,11 @@ let package = Package(
         // The durable store: deadlines, notices and their states, deliveries, cases, audit (SQLite via GRDB).
         .target(
             name: "SamverkanStore",
-            dependencies: ["SamverkanCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "SamverkanCore", .product(name: "GRDB", package: "GRDB.swift"),
+                // sqlite3_bind_* for the reconcile's inserts (RawInsert.swift).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSettings),
         // Where notices go: the sink protocol and its implementations.
         .target(

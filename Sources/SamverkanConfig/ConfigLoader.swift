@@ -20,8 +20,18 @@ public struct ConfigLoader: Sendable {
 
     /// Loads once, asking for today's date in the config's own zone once the zone is known.
     public func load(directory: String, today todayInZone: (Zone) -> LocalDate?) throws(ConfigError) -> LoadedConfig {
+        var cache = AgreementFileCache(keeping: false)
+        return try load(directory: directory, today: todayInZone, cache: &cache)
+    }
+
+    /// Loads like ``load(directory:today:)``, parsing only the agreement files whose bytes are
+    /// not in `cache` from an earlier load; `cache` is left holding this load's files. The
+    /// result is the same as without a cache: the diagnostics, the fingerprint and the agreements.
+    public func load(directory: String, today todayInZone: (Zone) -> LocalDate?, cache: inout AgreementFileCache)
+        throws(ConfigError) -> LoadedConfig
+    {
         var agreements: [Agreement] = []
-        var config = try load(directory: directory, today: todayInZone) { agreements.append($0) }
+        var config = try load(directory: directory, today: todayInZone, cache: &cache) { agreements.append($0) }
         config.agreements = agreements
         return config
     }
@@ -35,6 +45,14 @@ public struct ConfigLoader: Sendable {
     /// was given.
     public func load(
         directory: String, today todayInZone: (Zone) -> LocalDate?, handingOver handOver: (Agreement) -> Void
+    ) throws(ConfigError) -> LoadedConfig {
+        var cache = AgreementFileCache(keeping: false)
+        return try load(directory: directory, today: todayInZone, cache: &cache, handingOver: handOver)
+    }
+
+    private func load(
+        directory: String, today todayInZone: (Zone) -> LocalDate?, cache: inout AgreementFileCache,
+        handingOver handOver: (Agreement) -> Void
     ) throws(ConfigError) -> LoadedConfig {
         var log = DiagnosticLog()
         var hasher = Fingerprint()
@@ -51,6 +69,9 @@ public struct ConfigLoader: Sendable {
         let zone = Zone(identifier: settings.timezone) ?? Zone(TimeZone(secondsFromGMT: 0) ?? .current)
         let today = todayInZone(zone)
         let calendar = SwedishCalendar(closedDays: settings.closedDays)
+        // A file parsed under another zone, date or set of closed days may read differently.
+        cache.begin(AgreementFileCache.Context(zone: zone.identifier, today: today, closedDays: settings.closedDays))
+        let previous = cache.entries
 
         let agreementsPath = (directory.hasSuffix("/") ? directory : directory + "/") + Self.agreementsDirectory
         let names = yamlFiles(in: agreementsPath)
@@ -66,11 +87,12 @@ public struct ConfigLoader: Sendable {
             let batch = names[batchStart..<min(batchStart + batchSize, names.count)]
             let paths = batch.map { agreementsPath + "/" + $0 }
             let results = Self.concurrentMap(paths) { path in
-                AgreementFile(path: path, zone: zone, today: today, calendar: calendar)
+                AgreementFile(path: path, zone: zone, today: today, calendar: calendar, cached: previous[path])
             }
             for (name, result) in zip(batch, results) {
                 files.append(result.path)
                 log.append(result.log)
+                cache.keep(result)
                 guard let text = result.text else { continue }
                 hasher.add(Self.agreementsDirectory + "/" + name, text)
                 guard let agreement = result.agreement else { continue }
@@ -85,6 +107,7 @@ public struct ConfigLoader: Sendable {
             }
             batchStart += batch.count
         }
+        cache.finish()
         for duplicate in duplicates {
             log.error(
                 duplicate.file, duplicate.position,
@@ -103,18 +126,37 @@ public struct ConfigLoader: Sendable {
 
     /// One agreement file read, parsed and checked on its own, with its own diagnostics, so that
     /// files can be loaded side by side.
-    private struct AgreementFile: Sendable {
+    struct AgreementFile: Sendable {
         let path: String
         var log = DiagnosticLog()
         /// The text, when the file could be read (it goes into the fingerprint).
         var text: String?
+        /// The size and hash of the bytes read, when the file could be read.
+        var digest: ContentDigest?
         var agreement: Agreement?
         /// Where the agreement starts, for a duplicate id.
         var position = Position.start
+        /// Whether the agreement came from the cache rather than from parsing.
+        var reused = false
 
-        init(path: String, zone: Zone, today: LocalDate?, calendar: SwedishCalendar) {
+        init(path: String, zone: Zone, today: LocalDate?, calendar: SwedishCalendar, cached: AgreementFileCache.Entry?)
+        {
             self.path = path
-            text = ConfigLoader.readFile(path, &log)
+            guard let bytes = ConfigLoader.readBytes(path) else {
+                ConfigLoader.logUnreadable(path, &log)
+                return
+            }
+            let digest = ContentDigest(bytes)
+            self.digest = digest
+            // The same bytes read under the same context (the cache's) read the same: the text is
+            // valid UTF-8 (only files without errors are kept), and the diagnostics are those of
+            // the first reading, privacy warnings included.
+            if let cached, cached.digest == digest {
+                text = ConfigLoader.decodeValidated(bytes)
+                (log, agreement, position, reused) = (cached.log, cached.agreement, cached.position, true)
+                return
+            }
+            text = ConfigLoader.text(of: bytes, file: path, &log)
             guard let text, let root = ConfigLoader.parse(text, file: path, &log) else { return }
             let reader = AgreementReader(file: path, zone: zone, today: today, calendar: calendar)
             agreement = reader.read(root, &log)
@@ -135,14 +177,24 @@ public struct ConfigLoader: Sendable {
 
     /// The file's text, or nil with the reason logged; the privacy rule is checked on the way.
     static func readFile(_ path: String, _ log: inout DiagnosticLog) -> String? {
-        guard var bytes = readBytes(path) else {
-            let reason =
-                FileManager.default.fileExists(atPath: path) ? "cannot be read (permissions?)" : "does not exist"
-            log.error(path, .start, "\(path) \(reason)")
+        guard let bytes = readBytes(path) else {
+            logUnreadable(path, &log)
             return nil
         }
+        return text(of: bytes, file: path, &log)
+    }
+
+    static func logUnreadable(_ path: String, _ log: inout DiagnosticLog) {
+        let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read (permissions?)" : "does not exist"
+        log.error(path, .start, "\(path) \(reason)")
+    }
+
+    /// The text of a file's bytes, or nil with the reason logged; the privacy rule is checked on
+    /// the way.
+    static func text(of bytes: [UInt8], file path: String, _ log: inout DiagnosticLog) -> String? {
+        var bytes = bytes
         // A byte order mark is not text (Foundation's UTF-8 decoding drops it, as this did before).
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        if bytes.starts(with: byteOrderMark) { bytes.removeFirst(3) }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             log.error(path, .start, "file is not valid UTF-8")
             return nil
@@ -151,8 +203,15 @@ public struct ConfigLoader: Sendable {
         return text
     }
 
+    /// The text of bytes that ``text(of:file:_:)`` has accepted before.
+    static func decodeValidated(_ bytes: [UInt8]) -> String {
+        String(decoding: bytes.starts(with: byteOrderMark) ? bytes.dropFirst(3) : bytes[...], as: UTF8.self)
+    }
+
+    private static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+
     /// The whole file, read with open(2) and read(2), or nil when it cannot be read.
-    private static func readBytes(_ path: String) -> [UInt8]? {
+    static func readBytes(_ path: String) -> [UInt8]? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }

@@ -64,9 +64,12 @@ public enum Daemon {
     {
         let notifier = SystemdNotifier()
         let config: LoadedConfig
+        // The agreement files read now, for the first reload to parse only the files that changed.
+        var agreementFiles = AgreementFileCache()
         do {
             let now = clock.now()
-            config = try ConfigLoader().load(directory: options.configDirectory, today: { $0.today(now) })
+            config = try ConfigLoader().load(
+                directory: options.configDirectory, today: { $0.today(now) }, cache: &agreementFiles)
         } catch {
             // Compiler-style lines on stderr, and one journal entry for the operator.
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
@@ -90,7 +93,8 @@ public enum Daemon {
         let runtime: Runtime
         do {
             runtime = try Runtime(
-                options: options, config: config, store: store, clock: clock, notifier: notifier, logger: logger)
+                options: options, config: config, agreementFiles: agreementFiles, store: store, clock: clock,
+                notifier: notifier, logger: logger)
         } catch {
             FileHandle.standardError.write(
                 Data("\(options.configDirectory)/samverkand.yaml:1:1: error: \(error)\n".utf8))

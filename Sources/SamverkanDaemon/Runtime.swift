@@ -21,6 +21,8 @@ actor Runtime {
     private(set) var generation = 0
     private(set) var loadedAt: Date
     private(set) var lastReloadError: String?
+    /// The agreement files as last loaded: a reload parses only the files that changed.
+    private var agreementFiles: AgreementFileCache
     /// Reconciles run one at a time, each with the config current when it starts: a horizon
     /// extension never applies an old config's plan after a reload's.
     /// `GET /v1/deadlines` answers kept while they cannot have changed.
@@ -34,11 +36,12 @@ actor Runtime {
     static let lookbackDays = 60
 
     init(
-        options: DaemonOptions, config: LoadedConfig, store: any DeadlineStore, clock: any WallClock,
-        notifier: any ServiceNotifier, logger: Logger
+        options: DaemonOptions, config: LoadedConfig, agreementFiles: AgreementFileCache = AgreementFileCache(),
+        store: any DeadlineStore, clock: any WallClock, notifier: any ServiceNotifier, logger: Logger
     ) throws(SinkSetupError) {
         self.options = options
         self.config = config
+        self.agreementFiles = agreementFiles
         self.store = store
         self.clock = clock
         self.notifier = notifier
@@ -109,17 +112,22 @@ actor Runtime {
         return config.zone.instant(LocalDateTime(date: tomorrow, time: LocalTime(hour: 0, minute: 5) ?? .nine))
     }
 
-    /// The deadlines of the rolling horizon. A date the calendar cannot place (outside
-    /// 2005–2200) makes the whole plan fail: nothing is computed under the wrong law.
-    func plan(_ config: LoadedConfig) throws(CalendarError) -> [Deadline] {
+    /// The deadlines of the rolling horizon, of every agreement or of those in `scope`. A date the
+    /// calendar cannot place (outside 2005–2200) makes the whole plan fail: nothing is computed
+    /// under the wrong law.
+    func plan(_ config: LoadedConfig, scope: ReconcileScope = .all) throws(CalendarError) -> [Deadline] {
         let today = config.zone.today(clock.now())
         let planner = Planner(zone: config.zone, calendar: SwedishCalendar(closedDays: config.settings.closedDays))
+        let agreements: [Agreement]
+        switch scope {
+        case .all: agreements = config.agreements
+        case .agreements(let ids): agreements = config.agreements.filter { ids.contains($0.id) }
+        }
         let recent = try planner.plan(
-            config.agreements, from: today.adding(days: -Self.lookbackDays),
-            through: today.adding(days: Self.horizonDays))
+            agreements, from: today.adding(days: -Self.lookbackDays), through: today.adding(days: Self.horizonDays))
         // A renewal that was due long ago and never done is still something to act on (an ended
         // agreement with no successor): renewals are kept however old, other kinds for the lookback.
-        let renewals = config.agreements.map { agreement in
+        let renewals = agreements.map { agreement in
             var only = agreement
             only.obligations = agreement.obligations.filter { $0.kind == .renewal }
             only.windows = []
@@ -132,29 +140,40 @@ actor Runtime {
 
     /// Plans `config` and reconciles the store with it, one reconcile at a time. With
     /// `skipIfUnchanged`, nothing is done (nil) when the store already holds this config's plan
-    /// for the same window.
-    private func reconcile(_ config: LoadedConfig, requestedBy: String, skipIfUnchanged: Bool) async throws
-        -> ReconcileReport?
-    {
+    /// for the same window. With `replacing` (a reload: the config running until now), only the
+    /// agreements that changed are planned and reconciled when the store holds the running
+    /// config's plan for the same window and the zone and closed days are the same: the other
+    /// agreements' deadlines would plan as they are stored (``ReconcileScope``).
+    private func reconcile(
+        _ config: LoadedConfig, requestedBy: String, skipIfUnchanged: Bool, replacing running: LoadedConfig? = nil
+    ) async throws -> ReconcileReport? {
         await acquireReconcile()
         defer { releaseReconcile() }
         let now = clock.now()
         let window = window(config, now: now)
-        if skipIfUnchanged, let stamp = try await store.lastReconcile(),
-            stamp.fingerprint == config.fingerprint, stamp.window == window
-        {
+        let stamp = try await store.lastReconcile()
+        if skipIfUnchanged, let stamp, stamp.fingerprint == config.fingerprint, stamp.window == window {
             logger.info("plan unchanged since the last reconcile (\(config.zone.rfc3339(stamp.at))); not reconciling")
             return nil
+        }
+        var scope = ReconcileScope.all
+        if let running, let stamp, stamp.fingerprint == running.fingerprint, stamp.window == window,
+            let changed = config.agreementsChanged(since: running)
+        {
+            scope = .agreements(changed)
         }
         // systemd waits TimeoutStartSec= for READY=1 (and for a reload); a large plan may take
         // longer, so planning and every few thousand deadlines reconciled ask for 30 s more.
         // (No timer: a cancelled one would still wake an event loop once.)
         notifier.send(.extendTimeout(seconds: 30))
-        let deadlines = try plan(config)
+        let deadlines = try plan(config, scope: scope)
         notifier.send(.extendTimeout(seconds: 30))
         let report = try await store.reconcile(
-            plan: deadlines, window: window, now: now, fingerprint: config.fingerprint,
+            plan: deadlines, window: window, now: now, fingerprint: config.fingerprint, scope: scope,
             progress: { [notifier] _ in notifier.send(.extendTimeout(seconds: 30)) })
+        if case .agreements(let changed) = scope {
+            logger.debug("reconciled the \(changed.count) agreements that changed, \(deadlines.count) deadlines")
+        }
         scheduler.wakeUp()
         return report
     }
@@ -195,7 +214,8 @@ actor Runtime {
         let newConfig: LoadedConfig
         let dispatcher: Dispatcher
         do {
-            newConfig = try ConfigLoader().load(directory: options.configDirectory, today: zoneToday)
+            newConfig = try ConfigLoader().load(
+                directory: options.configDirectory, today: { _ in zoneToday }, cache: &agreementFiles)
             dispatcher = try Dispatcher(
                 config: newConfig, stateDirectory: options.stateDirectory, logger: logger, metrics: metrics,
                 clock: clock)
@@ -206,7 +226,7 @@ actor Runtime {
         }
         let report: ReconcileReport?
         do {
-            report = try await reconcile(newConfig, requestedBy: who, skipIfUnchanged: false)
+            report = try await reconcile(newConfig, requestedBy: who, skipIfUnchanged: false, replacing: config)
             generation = try await store.recordGeneration(
                 fingerprint: newConfig.fingerprint, requestedBy: who, at: clock.now())
         } catch let error as CalendarError {

@@ -25,11 +25,12 @@ public protocol DeadlineStore: Sendable {
     /// longer has is cancelled with its undelivered notices; a deadline whose due changed is moved.
     /// A new notice whose time is before `now` is `skipped`, and so is a pending one that a change
     /// moves before `now`: a rule change never fires a notice. Sent notices and completions are
-    /// history and stay. `fingerprint` (the config's) is stamped for `lastReconcile`.
+    /// history and stay. `fingerprint` (the config's) is stamped for `lastReconcile`. `scope`
+    /// restricts the comparison to some agreements' deadlines (see ``ReconcileScope``).
     /// `progress` is called with the number of deadlines done, every few thousand: a long
     /// reconcile (a million notices) tells systemd it is alive.
     func reconcile(
-        plan: [Deadline], window: PlanWindow, now: Date, fingerprint: String?,
+        plan: [Deadline], window: PlanWindow, now: Date, fingerprint: String?, scope: ReconcileScope,
         progress: (@Sendable (Int) -> Void)?
     ) async throws(StoreError) -> ReconcileReport
 
@@ -171,14 +172,15 @@ extension DeadlineStore {
     public func reconcile(plan: [Deadline], window: PlanWindow, now: Date) async throws(StoreError)
         -> ReconcileReport
     {
-        try await reconcile(plan: plan, window: window, now: now, fingerprint: nil, progress: nil)
+        try await reconcile(plan: plan, window: window, now: now, fingerprint: nil, scope: .all, progress: nil)
     }
 
     /// Reconcile with no progress reports.
     public func reconcile(plan: [Deadline], window: PlanWindow, now: Date, fingerprint: String?)
         async throws(StoreError) -> ReconcileReport
     {
-        try await reconcile(plan: plan, window: window, now: now, fingerprint: fingerprint, progress: nil)
+        try await reconcile(
+            plan: plan, window: window, now: now, fingerprint: fingerprint, scope: .all, progress: nil)
     }
 
     /// Everything whose time passed before `now` is missed.

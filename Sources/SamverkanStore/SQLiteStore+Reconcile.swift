@@ -4,13 +4,13 @@ public import SamverkanCore
 
 extension SQLiteStore {
     public func reconcile(
-        plan: [Deadline], window: PlanWindow, now: Date, fingerprint: String?,
+        plan: [Deadline], window: PlanWindow, now: Date, fingerprint: String?, scope: ReconcileScope,
         progress: (@Sendable (Int) -> Void)?
     ) async throws(StoreError) -> ReconcileReport {
         try await write("reconcile the plan") { db in
             var reconciler = Reconciler(db: db, now: now)
             reconciler.progress = progress
-            let report = try reconciler.run(plan: plan, window: window)
+            let report = try reconciler.run(plan: plan, window: window, scope: scope)
             if let fingerprint {
                 try db.execute(
                     sql: """
@@ -71,20 +71,53 @@ struct Reconciler {
         var origin: DeadlineOrigin
     }
 
-    mutating func run(plan: [Deadline], window: PlanWindow) throws -> ReconcileReport {
+    mutating func run(plan: [Deadline], window: PlanWindow, scope: ReconcileScope = .all) throws -> ReconcileReport {
         var inWindow: [String: Existing] = [:]
-        let cursor = try Row.fetchCursor(
-            db, sql: "SELECT id, fingerprint, state, origin FROM deadline WHERE due >= ? AND due < ?",
-            arguments: [window.start.timeIntervalSince1970, window.end.timeIntervalSince1970])
-        while let row = try cursor.next() {
-            inWindow[try row.decode(String.self, forColumn: "id")] = try Self.existing(row)
+        // With a scope, every stored deadline of its agreements, in the window or not.
+        var known: (agreements: Set<String>, deadlines: [String: Existing])?
+        switch scope {
+        case .all:
+            let cursor = try Row.fetchCursor(
+                db, sql: "SELECT id, fingerprint, state, origin FROM deadline WHERE due >= ? AND due < ?",
+                arguments: [window.start.timeIntervalSince1970, window.end.timeIntervalSince1970])
+            while let row = try cursor.next() {
+                inWindow[try row.decode(String.self, forColumn: "id")] = try Self.existing(row)
+            }
+        case .agreements(let agreements):
+            // An agreement's deadlines are the ids `AGREEMENT/…`: from "AGREEMENT/" up to
+            // "AGREEMENT0" ('0' follows '/'), a range of the primary key. All of them are read,
+            // in the window or not, so that no deadline of the plan is looked up on its own.
+            let statement = try db.cachedStatement(
+                sql: "SELECT id, fingerprint, state, origin, due FROM deadline WHERE id >= ? AND id < ?")
+            let (start, end) = (window.start.timeIntervalSince1970, window.end.timeIntervalSince1970)
+            var stored: [String: Existing] = [:]
+            for agreement in agreements.sorted() {
+                let cursor = try Row.fetchCursor(statement, arguments: [agreement + "/", agreement + "0"])
+                while let row = try cursor.next() {
+                    let id = try row.decode(String.self, forColumn: "id")
+                    let existing = try Self.existing(row)
+                    let due = try row.decode(Double.self, forColumn: "due")
+                    stored[id] = existing
+                    if due >= start && due < end { inWindow[id] = existing }
+                }
+            }
+            known = (agreements, stored)
         }
 
         var planned = Set<String>()
         for deadline in plan where planned.insert(deadline.id).inserted {
             if planned.count % Self.progressEvery == 0 { progress?(planned.count) }
             let fingerprint = Fingerprint.of(deadline)
-            guard let existing = try inWindow[deadline.id] ?? lookUp(deadline.id) else {
+            let stored: Existing?
+            // The agreement by the id's prefix, as the scope's query selects them.
+            if let known, let slash = deadline.id.firstIndex(of: "/"),
+                known.agreements.contains(String(deadline.id[..<slash]))
+            {
+                stored = known.deadlines[deadline.id]
+            } else {
+                stored = try inWindow[deadline.id] ?? lookUp(deadline.id)
+            }
+            guard let existing = stored else {
                 try insert(deadline, fingerprint: fingerprint, origin: .plan)
                 report.added.append(deadline.id)
                 continue
@@ -100,8 +133,7 @@ struct Reconciler {
 
         for (id, existing) in inWindow.sorted(by: { $0.key < $1.key })
         where existing.origin == .plan && existing.state == .planned && !planned.contains(id) {
-            try db.execute(
-                sql: "UPDATE deadline SET state = 'cancelled', updated = ? WHERE id = ?",
+            try db.cachedStatement(sql: "UPDATE deadline SET state = 'cancelled', updated = ? WHERE id = ?").execute(
                 arguments: [now.timeIntervalSince1970, id])
             report.noticesCancelled += try cancelWaiting(deadlineID: id, reason: .removed)
             report.cancelled.append(id)
@@ -130,17 +162,18 @@ struct Reconciler {
     /// (`design.md`, "First start").
     mutating func insert(_ deadline: Deadline, fingerprint: Int64, origin: DeadlineOrigin) throws {
         let seconds = now.timeIntervalSince1970
-        try db.cachedStatement(
+        try RawInsert(
+            db,
             sql: """
                 INSERT INTO deadline (id, agreement, obligation, kind, title, nominal, due, state, origin,
                     fingerprint, explanation, first_seen, updated)
                 VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?, ?)
                 """
-        ).execute(arguments: [
-            deadline.id, deadline.agreement, deadline.obligation, deadline.kind, deadline.title,
-            deadline.nominal.description, deadline.due.timeIntervalSince1970, origin.rawValue, fingerprint,
-            JSONText.array(deadline.explanation), seconds, seconds,
-        ])
+        ).run(
+            .text(deadline.id), .text(deadline.agreement), .text(deadline.obligation), .text(deadline.kind),
+            .text(deadline.title), .text(deadline.nominal.description), .real(deadline.due.timeIntervalSince1970),
+            .text(origin.rawValue), .integer(fingerprint), .text(JSONText.array(deadline.explanation)),
+            .real(seconds), .real(seconds))
         for notice in deadline.notices {
             try insert(notice, of: deadline.id, deadlineState: .planned)
         }
@@ -158,17 +191,18 @@ struct Reconciler {
             (state, reason) = (.pending, nil)
         }
         let seconds = now.timeIntervalSince1970
-        try db.cachedStatement(
+        try RawInsert(
+            db,
             sql: """
                 INSERT INTO notice (id, deadline_id, slot, role, at, state, late, attempts, next_attempt,
                     recipients, explanation, reason, first_seen, updated)
                 VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?)
                 """
-        ).execute(arguments: [
-            notice.id, deadlineID, notice.slot, notice.role(deadlineID: deadlineID), notice.at.timeIntervalSince1970,
-            state.rawValue, notice.at.timeIntervalSince1970, JSONText.array(notice.recipients), notice.explanation,
-            reason?.rawValue, seconds, seconds,
-        ])
+        ).run(
+            .text(notice.id), .text(deadlineID), .text(notice.slot), .text(notice.role(deadlineID: deadlineID)),
+            .real(notice.at.timeIntervalSince1970), .text(state.rawValue), .real(notice.at.timeIntervalSince1970),
+            .text(JSONText.array(notice.recipients)), .text(notice.explanation), .text(reason?.rawValue),
+            .real(seconds), .real(seconds))
         report.noticesAdded += 1
     }
 
@@ -194,8 +228,8 @@ struct Reconciler {
         var changed =
             old.agreement != deadline.agreement || old.obligation != deadline.obligation || old.kind != deadline.kind
             || old.title != deadline.title || old.nominal != deadline.nominal || old.explanation != deadline.explanation
-        var stored: [String: StoredNotice] = [:]
-        for notice in try Rows.notices(ofDeadline: deadline.id, db) { stored[notice.id] = notice }
+        var stored: [String: ComparedNotice] = [:]
+        for notice in try ComparedNotice.all(ofDeadline: deadline.id, db) { stored[notice.id] = notice }
         var seen = Set<String>()
         for notice in deadline.notices where seen.insert(notice.id).inserted {
             if let old = stored[notice.id] {
@@ -228,7 +262,7 @@ struct Reconciler {
     /// time (or was skipped, or cancelled because the plan dropped it) follows the plan; a sent,
     /// failed or superseded notice is history.
     /// Returns whether anything changed.
-    private mutating func update(_ old: StoredNotice, to notice: PlannedNotice, deadlineState: DeadlineState) throws
+    private mutating func update(_ old: ComparedNotice, to notice: PlannedNotice, deadlineState: DeadlineState) throws
         -> Bool
     {
         var state = old.state
@@ -266,7 +300,7 @@ struct Reconciler {
             break
         }
         let changed =
-            state != old.state || at != old.at || notice.slot != old.slot || notice.recipients != old.recipients
+            state != old.state || at != old.at || notice.slot != old.slot || !old.hasRecipients(notice.recipients)
             || notice.explanation != old.explanation
         guard changed else { return false }
         try db.cachedStatement(
@@ -294,6 +328,49 @@ struct Reconciler {
     }
 }
 
+/// The fields of a stored notice that a reconcile compares with the plan, read by column index
+/// (by name, with its recipients decoded as JSON, reading was most of a 1% reload).
+struct ComparedNotice {
+    var id: String
+    var slot: String
+    var at: Date
+    var state: NoticeState
+    var nextAttempt: Date
+    /// As stored: JSON text.
+    var recipients: String
+    var explanation: String?
+    var reason: NoticeReason?
+
+    static func all(ofDeadline id: String, _ db: Database) throws -> [ComparedNotice] {
+        let statement = try db.cachedStatement(
+            sql:
+                "SELECT id, slot, at, state, next_attempt, recipients, explanation, reason FROM notice WHERE deadline_id = ?"
+        )
+        return try Row.fetchAll(statement, arguments: [id]).map { row in
+            let id = try row.decode(String.self, atIndex: 0)
+            let state = try row.decode(String.self, atIndex: 3)
+            let reason = try row.decode(String?.self, atIndex: 7)
+            guard let known = NoticeState(rawValue: state) else {
+                throw StoreError(
+                    .database, "\(id) has state '\(state)', which this samverkand does not know; upgrade samverkand")
+            }
+            return ComparedNotice(
+                id: id, slot: try row.decode(String.self, atIndex: 1),
+                at: Date(timeIntervalSince1970: try row.decode(Double.self, atIndex: 2)), state: known,
+                nextAttempt: Date(timeIntervalSince1970: try row.decode(Double.self, atIndex: 4)),
+                recipients: try row.decode(String.self, atIndex: 5),
+                explanation: try row.decode(String?.self, atIndex: 6),
+                reason: reason.flatMap(NoticeReason.init(rawValue:)))
+        }
+    }
+
+    /// Whether the stored recipients are `recipients`: the text this samverkand writes, or else
+    /// the decoded list (a store written with other JSON spacing still compares equal).
+    func hasRecipients(_ recipients: [String]) -> Bool {
+        JSONText.array(recipients) == self.recipients || JSONText.strings(self.recipients) == recipients
+    }
+}
+
 /// Notice changes shared by reconcile, completion and cases.
 enum NoticeUpdates {
     /// Cancels the deadline's notices not yet delivered (`pending`, `failed`, and `sending`, so
@@ -305,14 +382,13 @@ enum NoticeUpdates {
         let roleClause = role == nil ? "" : " AND role = ?"
         var arguments: StatementArguments = [reason.rawValue, at.timeIntervalSince1970, deadlineID]
         if let role { arguments += [role] }
-        return try String.fetchAll(
-            db,
+        // Cached: a reload that removes 10,000 deadlines runs this 10,000 times.
+        let statement = try db.cachedStatement(
             sql: """
                 UPDATE notice SET state = 'cancelled', reason = ?, updated = ?
                 WHERE deadline_id = ? AND state IN ('pending', 'failed', 'sending')\(roleClause)
                 RETURNING id
-                """,
-            arguments: arguments
-        ).sorted()
+                """)
+        return try String.fetchAll(statement, arguments: arguments).sorted()
     }
 }

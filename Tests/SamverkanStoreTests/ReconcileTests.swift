@@ -82,6 +82,30 @@ struct ReconcileTests {
         #expect(refreshed == 0)
     }
 
+    @Test("recipients stored with other JSON spacing compare equal; other recipients are a change")
+    func recipientsCompareByValue() async throws {
+        let now = utc("2026-06-01T00:00:00Z")
+        _ = try await store.reconcile(plan: [Self.review], window: wideWindow, now: now)
+        try await store.pool.write { db in
+            try db.execute(sql: "UPDATE deadline SET fingerprint = 0")
+            try db.execute(sql: "UPDATE notice SET recipients = '[ \"samordnare\" ]'")
+        }
+        let same = try await store.reconcile(plan: [Self.review], window: wideWindow, now: now)
+        #expect(same.isEmpty, "\(same)")
+        #expect(same.summary == "no change")
+
+        var others = Self.review
+        others.notices = others.notices.map { notice in
+            var notice = notice
+            notice.recipients = ["samordnare", "lpo-chef"]
+            return notice
+        }
+        let changed = try await store.reconcile(plan: [others], window: wideWindow, now: now)
+        #expect(changed.changed == [Self.review.id])
+        let stored = try #require(try await store.deadline(id: Self.review.id))
+        #expect(stored.notices.allSatisfy { $0.recipients == ["samordnare", "lpo-chef"] })
+    }
+
     @Test("a move that changes the wall-clock time is shown with times")
     func moveWithTime() async throws {
         let now = utc("2026-06-01T00:00:00Z")

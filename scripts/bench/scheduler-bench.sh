@@ -25,10 +25,12 @@
 # runs the parts. Each prints its table and whether each goal is met; the last lines repeat every
 # goal.
 #
-# Environment: CASES (cases: how many; default 10000), SCRATCH_PATH (a --scratch-path for the release build, e.g. .build-release),
+# Environment: SCRATCH_PATH (a --scratch-path for the release build, e.g. .build-release),
 # SAMVERKAND and SAMVERKANCTL (prebuilt binaries: skip the build), AGREEMENTS (store: default
 # 502; fewer to scale the store down), PERF=1 (store: perf record the daemon during the first 1%
-# reload; keeps the work directory, where the profile is), KEEP=1 (keeps the work directory:
+# reload; keeps the work directory, where the profile is), OURS_ONLY=1 (atd and cases: samverkand
+# alone, without running at: seconds instead of ten minutes), CASES (cases: how many, default
+# 10000), KEEP=1 (keeps the work directory:
 # stores, configs, daemon logs). The store part needs about 1 GB of disk under TMPDIR and takes
 # one or two minutes, precision about three, atd about ten (most of it atrm). Not part of the
 # test suite.
@@ -48,7 +50,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=../common.sh
 . "$ROOT/scripts/common.sh"
 packages=(python3 tzdata procps "${RUN_PACKAGES[@]}")
-{ wants atd || wants cases; } && packages+=(at)
+needs_at() { { wants atd || wants cases; } && [ "${OURS_ONLY:-0}" != 1 ]; }
+needs_at && packages+=(at)
 [ "${PERF:-0}" = 1 ] && ! command -v perf > /dev/null && packages+=(linux-perf)
 ensure_packages "${packages[@]}"
 
@@ -86,7 +89,7 @@ trap cleanup EXIT
 
 # The pid of a running (not zombie) atd, if any.
 running_atd() { ps -C atd -o pid=,stat= | awk '$2 !~ /^Z/ {print $1; exit}'; }
-if { wants atd || wants cases; } && [ -z "$(running_atd)" ]; then
+if needs_at && [ -z "$(running_atd)" ]; then
     # No systemd as PID 1 in a container: start the daemon by hand (it forks into the background).
     echo "==> starting atd" >&2
     as_root atd
@@ -101,8 +104,9 @@ fi
 echo "samverkand $("$SAMVERKAND" --version | awk '{print $2}'), $(nproc) cores, $(uname -sr)," \
     "$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), work directory on" \
     "$(df --output=source "$WORK" | tail -n 1)"
-{ wants atd || wants cases; } && echo "at $(dpkg-query -W -f='${Version}' at)"
+needs_at && echo "at $(dpkg-query -W -f='${Version}' at)"
 options=(--samverkand "$SAMVERKAND" --samverkanctl "$SAMVERKANCTL" --work "$WORK" --agreements "${AGREEMENTS:-502}")
 [ "${PERF:-0}" = 1 ] && options+=(--perf)
 [ -n "${CASES:-}" ] && options+=(--cases "$CASES")
+[ "${OURS_ONLY:-0}" = 1 ] && options+=(--ours-only)
 /usr/bin/python3 "$ROOT/scripts/bench/scheduler_bench.py" "${options[@]}" "${PARTS[@]}"

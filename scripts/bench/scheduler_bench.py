@@ -449,7 +449,7 @@ def part_store(args):
                 write_file(path, text.replace(old, f'time: "{hours[i] + shift:02d}:').rstrip("\n").split("\n"))
             perf = None
             if args.perf and run == 0:
-                perf = subprocess.Popen(["perf", "record", "-F", "499", "-o", perf_data, "-p", str(daemon.proc.pid)],
+                perf = subprocess.Popen(["perf", "record", "-g", "-F", "499", "-o", perf_data, "-p", str(daemon.proc.pid)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 time.sleep(1)
             cpu = cpu_seconds(daemon.proc.pid)
@@ -697,6 +697,20 @@ def part_atd(args):
         dues.append(dt.datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=ZONE))
     dues.sort()
 
+    if args.ours_only:
+        # Our side alone, to iterate on it quickly: at's side takes ten minutes and changes little.
+        adds, removes = [], []
+        for round_ in range(args.atd_rounds):
+            our_add, our_remove = samverkand_round(args, os.path.join(work, f"round-{round_ + 1}"), today, dues, files)
+            adds.append(our_add)
+            removes.append(our_remove)
+        print(f"  samverkand only (at not run): add {count} ({files} files + reload) median "
+              f"{fmt_s(statistics.median(adds))}, remove {count} (rm {files} files + reload) median "
+              f"{fmt_s(statistics.median(removes))}")
+        print(f"  samverkand runs (fresh store each): add {' / '.join(f'{t:.3f}' for t in adds)} s, "
+              f"remove {' / '.join(f'{t:.3f}' for t in removes)} s")
+        return
+
     at_add, at_remove = at_queue_and_remove(work, dues)
 
     # samverkand, as a user adds deadlines: write the agreement files, `samverkanctl reload`;
@@ -737,21 +751,35 @@ def samverkand_round(args, work, today, dues, files):
         chunks = [dues[k::files] for k in range(files)]
         paths = [os.path.join(config, "agreements.d", f"frister-{k:02d}.yaml") for k in range(files)]
         texts = [one_off_agreement(f"frister-{k:02d}", today, chunk) for k, chunk in enumerate(chunks)]
+        perf = None
+        if args.perf:
+            perf_data = os.path.join(work, "add.perf.data")
+            perf = subprocess.Popen(["perf", "record", "-g", "-F", "999", "-o", perf_data, "-p", str(daemon.proc.pid)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1)
+        cpu = cpu_seconds(daemon.proc.pid)
         start = time.monotonic()
         for path, text in zip(paths, texts):
             write_file(path, text)
         _, out_add = ctl(args.samverkanctl, control, "reload")
         our_add = time.monotonic() - start
+        add_cpu = cpu_seconds(daemon.proc.pid) - cpu
+        if perf is not None:
+            perf.send_signal(signal.SIGINT)
+            perf.wait()
+            log(f"perf profile of the add: perf report -i {perf_data} --no-children --sort dso,sym")
         added = status_json(args.samverkanctl, control)["deadlines"]["pending_notices"] - before
-        log(f"samverkand: {files} files + reload: {our_add:.3f} s, {added} notices pending more: "
+        log(f"samverkand: {files} files + reload: {our_add:.3f} s ({add_cpu:.2f} s CPU), {added} notices pending more: "
             + " ".join(out_add.split()))
+        cpu = cpu_seconds(daemon.proc.pid)
         start = time.monotonic()
         for path in paths:
             os.unlink(path)
         _, out_remove = ctl(args.samverkanctl, control, "reload")
         our_remove = time.monotonic() - start
+        remove_cpu = cpu_seconds(daemon.proc.pid) - cpu
         remaining = status_json(args.samverkanctl, control)["deadlines"]["pending_notices"]
-        log(f"samverkand: remove + reload: {our_remove:.3f} s, {remaining} pending: " + " ".join(out_remove.split()))
+        log(f"samverkand: remove + reload: {our_remove:.3f} s ({remove_cpu:.2f} s CPU), {remaining} pending: " + " ".join(out_remove.split()))
         daemon.stop()
     finally:
         daemon.kill_if_running()
@@ -879,11 +907,11 @@ def part_cases(args):
     # The at jobs fall where the cases' notices would, within the next day, on whole minutes.
     base = dt.datetime.now(ZONE).replace(second=0, microsecond=0) + dt.timedelta(hours=2)
     dues = [base + dt.timedelta(minutes=k % 1200) for k in range(count)]
-    at_add, at_remove = (None, None) if args.skip_at else at_queue_and_remove(work, dues)
+    at_add, at_remove = (None, None) if args.ours_only else at_queue_and_remove(work, dues)
     ctl_open, ctl_close = cases_round(args, os.path.join(work, "samverkanctl"), count, "samverkanctl")
     http_open, http_close = cases_round(args, os.path.join(work, "http"), count, "http")
     print(f"  {'operation':<58} {'seconds':>9} {'per item':>9} {'vs at':>8}")
-    rows = [] if args.skip_at else [
+    rows = [] if args.ours_only else [
         (f"at: queue {count} (`echo true | at -t TIME` each)", at_add, None),
         (f"at: remove {count} (one atrm with every id)", at_remove, None)]
     for label, seconds, theirs in rows + [ 
@@ -909,13 +937,15 @@ def main():
     parser.add_argument("--respondents", type=int, default=17, help="store: respondents per round (default 17)")
     parser.add_argument("--start-timeout", type=float, default=3600, help="store: seconds to wait for READY=1")
     parser.add_argument("--reloads", type=int, default=3, help="store: reloads of a 1%% change (default 3)")
-    parser.add_argument("--perf", action="store_true", help="store: perf record the daemon during the first 1%% reload")
+    parser.add_argument("--perf", action="store_true",
+                        help="store: perf record the daemon during the first 1%% reload; atd: during each add")
     parser.add_argument("--precision-notices", type=int, default=1000)
     parser.add_argument("--lead", type=int, default=20, help="precision: seconds from start to the first due time")
     parser.add_argument("--atd-jobs", type=int, default=10000)
     parser.add_argument("--atd-rounds", type=int, default=3, help="atd: samverkand rounds (default 3)")
     parser.add_argument("--cases", type=int, default=10000, help="cases: cases opened and closed (default 10000)")
-    parser.add_argument("--skip-at", action="store_true", help="cases: measure samverkand only, not at")
+    parser.add_argument("--ours-only", action="store_true",
+                        help="atd, cases: measure samverkand's side only, without running at (no goal verdict)")
     args = parser.parse_args()
     parts = args.parts or ["store", "precision", "atd"]
     unknown = [p for p in parts if p not in ("store", "precision", "atd", "cases")]
