@@ -228,17 +228,25 @@ actor Scheduler {
         }
         var finished: [FinishedDelivery] = []
         await withTaskGroup(of: Progress.self) { group in
-            for claim in single {
-                group.addTask {
-                    let result = await Self.attempt(
-                        claim, dispatcher: dispatcher, store: store, clock: clock, manual: false)
-                    return .delivered(
-                        FinishedDelivery(
-                            noticeID: claim.notice.id, attempts: result.attempts, outcome: result.outcome))
+            var waiting = single[...]
+            var running = 0
+            func launch(_ group: inout TaskGroup<Progress>) {
+                while running < Self.deliveryWindow, let claim = waiting.popFirst() {
+                    running += 1
+                    group.addTask {
+                        let result = await Self.attempt(
+                            claim, dispatcher: dispatcher, store: store, clock: clock, manual: false)
+                        return .delivered(
+                            FinishedDelivery(
+                                noticeID: claim.notice.id, attempts: result.attempts, outcome: result.outcome))
+                    }
                 }
             }
+            launch(&group)
             while let progress = await group.next() {
                 guard case .delivered(let done) = progress else { continue }
+                running -= 1
+                launch(&group)
                 finished.append(done)
                 if finished.count >= Self.outcomeBatch {
                     let batch = finished
@@ -255,6 +263,11 @@ actor Scheduler {
         await Self.record(finished, store: store, clock: clock, logger: logger)
         delivered += claims.count
     }
+
+    /// At most this many deliveries are under way at once (each sink also has its own bound).
+    /// Enough to keep the file sink's commits full; few enough that a notice is rendered just
+    /// before it is written, not after every other notice of a burst.
+    static let deliveryWindow = 64
 
     /// At most this many outcomes wait for one commit: as many as the file sink commits together.
     static let outcomeBatch = 256

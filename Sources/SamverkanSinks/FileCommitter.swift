@@ -5,55 +5,67 @@ import Synchronization
     import Glibc
 #endif
 
-/// Group commit of the file sink: the notices handed to one directory while a commit is under
-/// way are written, made durable and renamed into place together by the next commit.
+/// Group commit of the file sink's renames: the files of one directory that were written and
+/// synced while a commit was under way are renamed into place together by the next commit, with
+/// one `fsync` of the directory for all of them.
 ///
-/// Writing each file on its own (temporary file, fsync, rename, fsync of the directory) costs two
-/// waits for the disk per notice, and notices due together queue behind each other's fsyncs. Here
-/// one commit takes everything waiting (at most `batchLimit` files):
+/// Writing each file on its own costs two journal commits per notice: the `fsync` of the file,
+/// and the `fsync` of the directory after its rename. Here:
 ///
-/// 1. each file is written under a temporary name and its write-back started at once
-///    (`sync_file_range(SYNC_FILE_RANGE_WRITE)`), so the disk works on all of them together;
-/// 2. each file is `fsync`ed: the first waits for the journal commit that covers the batch, the
-///    others find their data already on the disk;
-/// 3. the files that were synced are renamed to their final names, and the directory is `fsync`ed
-///    once for all of them.
+/// 1. each notice is written under a temporary name and `fsync`ed by its own delivery, on a thread
+///    of `threads`, many side by side, so their fsyncs share journal commits;
+/// 2. a commit takes every file synced and waiting (at most `batchLimit`), renames each to its
+///    final name, and `fsync`s the directory once for all of them.
 ///
 /// A file is reported delivered only after its data and its directory entry are durable (after
-/// step 3); a file that failed at any step is reported as a transient failure and its temporary
+/// step 2); a file that failed at any step is reported as a transient failure and its temporary
 /// file removed, the others of its batch are not affected. A failed `fsync` of the directory fails
 /// the whole batch (the files are in place, but maybe not after a power loss): they are sent
 /// again, and a rewrite replaces a file with the same bytes.
 ///
-/// Nothing runs while nothing is waiting: the first request of an idle committer starts a drain on
-/// a thread of `threads`, which commits until the queue is empty (no timer, no polling).
+/// Nothing runs while nothing is waiting: the first file of an idle committer starts a drain on a
+/// thread of `committers`, which commits until the queue is empty (no timer, no polling).
 final class FileCommitter: Sendable {
-    /// At most this many files are open and committed together (file descriptors are limited).
+    /// At most this many files go into one commit.
     static let batchLimit = 256
 
-    /// Threads for the committers' blocking writes and syncs: one drain per directory at a time.
+    /// Threads for the blocking writes and fsyncs of the files, many side by side (concurrent
+    /// fsyncs share the file system's journal commits) ...
     static let threads: NIOThreadPool = {
-        let pool = NIOThreadPool(numberOfThreads: 4)
+        let pool = NIOThreadPool(numberOfThreads: 32)
         pool.start()
         return pool
     }()
 
-    private struct Request: Sendable {
-        var content: [UInt8]
+    /// ... and for the drains that rename them into place: one per directory at a time, never
+    /// queued behind the writes.
+    static let committers: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 2)
+        pool.start()
+        return pool
+    }()
+
+    /// A file written and synced under its temporary name.
+    struct Staged: Sendable {
+        var temporary: String
         var fileName: String
+    }
+
+    private struct Request: Sendable {
+        var staged: Staged
         var done: CheckedContinuation<Result<Void, SinkError>, Never>
     }
 
     private struct Queue {
         var waiting: [Request] = []
         var draining = false
-        /// Makes temporary names unique, so that two writes of one notice never share one.
-        var sequence = 0
     }
 
     let directory: String
     let mode: mode_t
     private let queue = Mutex(Queue())
+    /// Makes temporary names unique, so that two writes of one notice never share one.
+    private let sequence = Atomic<Int>(0)
     private let commits = Atomic<Int>(0)
 
     /// How many group commits ran (tests: notices handed over together share them).
@@ -66,15 +78,22 @@ final class FileCommitter: Sendable {
 
     /// Writes `content` as `directory/fileName`, durably, with the next commit.
     func write(_ content: [UInt8], as fileName: String) async -> Result<Void, SinkError> {
-        await withCheckedContinuation { (done: CheckedContinuation<Result<Void, SinkError>, Never>) in
+        let staged: Result<Staged, SinkError>
+        do {
+            staged = try await Self.threads.runIfActive { self.stage(content, as: fileName) }
+        } catch {
+            return .failure(SinkError(.transient, "cannot write \(fileName): the I/O threads are stopped (\(error))"))
+        }
+        guard case .success(let file) = staged else { return staged.map { _ in () } }
+        return await withCheckedContinuation { (done: CheckedContinuation<Result<Void, SinkError>, Never>) in
             let startDrain = queue.withLock { queue -> Bool in
-                queue.waiting.append(Request(content: content, fileName: fileName, done: done))
+                queue.waiting.append(Request(staged: file, done: done))
                 guard !queue.draining else { return false }
                 queue.draining = true
                 return true
             }
             guard startDrain else { return }
-            Self.threads.submit { state in
+            Self.committers.submit { state in
                 guard case .active = state else {
                     self.failAll("the I/O threads are stopped")
                     return
@@ -87,16 +106,14 @@ final class FileCommitter: Sendable {
     /// Commits batches until nobody waits. Runs on a thread of `threads`.
     private func drain() {
         while true {
-            let (batch, first) = queue.withLock { queue -> ([Request], Int) in
+            let batch = queue.withLock { queue -> [Request] in
                 let batch = Array(queue.waiting.prefix(Self.batchLimit))
                 queue.waiting.removeFirst(batch.count)
                 if batch.isEmpty { queue.draining = false }
-                let first = queue.sequence
-                queue.sequence &+= batch.count
-                return (batch, first)
+                return batch
             }
             if batch.isEmpty { return }
-            let results = commit(batch.map { ($0.content, $0.fileName) }, sequence: first)
+            let results = commit(batch.map { .success($0.staged) })
             for (request, result) in zip(batch, results) { request.done.resume(returning: result) }
         }
     }
@@ -109,60 +126,47 @@ final class FileCommitter: Sendable {
             return waiting
         }
         for request in waiting {
+            unlink(request.staged.temporary)
             request.done.resume(
-                returning: .failure(SinkError(.transient, "cannot write \(request.fileName): \(reason)")))
+                returning: .failure(SinkError(.transient, "cannot write \(request.staged.fileName): \(reason)")))
         }
     }
 
-    /// One group commit (the three steps of the type's comment); one result per file, in order.
-    func commit(_ files: [(content: [UInt8], fileName: String)], sequence: Int) -> [Result<Void, SinkError>] {
-        commits.add(1, ordering: .relaxed)
+    /// Step 1: the file written under a temporary name and synced.
+    func stage(_ content: [UInt8], as fileName: String) -> Result<Staged, SinkError> {
         if mkdir(directory, 0o750) != 0 && errno != EEXIST {
-            let error = SinkError(.transient, "cannot create \(directory): \(Self.reason())")
-            return files.map { _ in .failure(error) }
+            return .failure(SinkError(.transient, "cannot create \(directory): \(Self.reason())"))
         }
-        let pid = getpid()
-        var results = [Result<Void, SinkError>](repeating: .success(()), count: files.count)
-        var descriptors = [Int32](repeating: -1, count: files.count)
-        let temporaries = files.indices.map { directory + "/.tmp-\(pid)-\(sequence &+ $0)-" + files[$0].fileName }
+        let number = sequence.wrappingAdd(1, ordering: .relaxed).oldValue
+        let temporary = directory + "/.tmp-\(getpid())-\(number)-" + fileName
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else {
+            return .failure(SinkError(.transient, "cannot create \(temporary): \(Self.reason())"))
+        }
+        var failure = Self.writeAll(content, to: fd)
+        fchmod(fd, mode)
+        if failure == nil && fsync(fd) != 0 { failure = "fsync: " + Self.reason() }
+        close(fd)
+        if let failure {
+            unlink(temporary)
+            return .failure(SinkError(.transient, "cannot write \(temporary): \(failure)"))
+        }
+        return .success(Staged(temporary: temporary, fileName: fileName))
+    }
 
-        // 1. Written, write-back started.
-        for (index, file) in files.enumerated() {
-            let temporary = temporaries[index]
-            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-            guard fd >= 0 else {
-                results[index] = .failure(SinkError(.transient, "cannot create \(temporary): \(Self.reason())"))
-                continue
-            }
-            descriptors[index] = fd
-            if let failure = Self.writeAll(file.content, to: fd) {
-                results[index] = .failure(SinkError(.transient, "cannot write \(temporary): \(failure)"))
-                continue
-            }
-            fchmod(fd, mode)
-            Self.startWriteBack(fd)
-        }
-        // 2. Durable.
-        for index in files.indices where descriptors[index] >= 0 {
-            if case .success = results[index], fsync(descriptors[index]) != 0 {
-                results[index] = .failure(
-                    SinkError(.transient, "cannot write \(temporaries[index]): fsync: \(Self.reason())"))
-            }
-            close(descriptors[index])
-        }
-        // 3. In place, and the directory entries durable.
+    /// Step 2 for written files; one result per file, in order.
+    func commit(_ files: [Result<Staged, SinkError>]) -> [Result<Void, SinkError>] {
+        commits.add(1, ordering: .relaxed)
+        var results = files.map { $0.map { _ in () } }
         var renamed: [Int] = []
-        for index in files.indices {
-            guard case .success = results[index] else {
-                unlink(temporaries[index])
-                continue
-            }
-            let final = directory + "/" + files[index].fileName
-            if rename(temporaries[index], final) == 0 {
+        for (index, file) in files.enumerated() {
+            guard case .success(let staged) = file else { continue }
+            let final = directory + "/" + staged.fileName
+            if rename(staged.temporary, final) == 0 {
                 renamed.append(index)
             } else {
                 results[index] = .failure(SinkError(.transient, "cannot rename to \(final): \(Self.reason())"))
-                unlink(temporaries[index])
+                unlink(staged.temporary)
             }
         }
         if !renamed.isEmpty {
@@ -178,6 +182,11 @@ final class FileCommitter: Sendable {
             }
         }
         return results
+    }
+
+    /// Both steps for a batch on this thread (tests).
+    func commit(_ files: [(content: [UInt8], fileName: String)]) -> [Result<Void, SinkError>] {
+        commit(files.map { stage($0.content, as: $0.fileName) })
     }
 
     /// Writes everything, through short writes and interruptions; the error's text on failure.
@@ -197,18 +206,4 @@ final class FileCommitter: Sendable {
     }
 
     private static func reason() -> String { String(cString: strerror(errno)) }
-
-    /// `sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE)`: starts writing the file's data without
-    /// waiting. Glibc declares it only under `_GNU_SOURCE`, which Swift's Glibc module does not
-    /// set, so it is looked up at run time; without it the fsyncs of step 2 do the writing.
-    private static func startWriteBack(_ fd: Int32) {
-        guard let address = syncFileRangeAddress, let pointer = UnsafeRawPointer(bitPattern: address) else { return }
-        typealias SyncFileRange = @convention(c) (Int32, Int64, Int64, UInt32) -> Int32
-        _ = unsafeBitCast(pointer, to: SyncFileRange.self)(fd, 0, 0, 2)  // SYNC_FILE_RANGE_WRITE
-    }
-
-    /// The address of `sync_file_range` in the C library (an integer: Sendable, unlike a pointer).
-    private static let syncFileRangeAddress: Int? = dlsym(dlopen(nil, RTLD_NOW), "sync_file_range").map {
-        Int(bitPattern: $0)
-    }
 }

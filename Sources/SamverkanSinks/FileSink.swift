@@ -27,7 +27,7 @@ public struct FileSink: NoticeSink {
     /// For `eml`: the zone of the Date header and the host named in the Message-ID.
     public let zone: Zone
     public let hostname: String
-    /// A local directory takes a whole burst at once: the committer groups it.
+    /// A local directory takes a burst at once: the committer groups it.
     public var concurrentDeliveries: Int { FileCommitter.batchLimit }
     private let committer: FileCommitter
     /// How many group commits this sink ran (tests).
@@ -66,9 +66,10 @@ public struct FileSink: NoticeSink {
             content = Array(message.rendered(.lf).utf8)
         }
         let fileName = NoticeID.fileName(notice.id) + "." + format.rawValue
-        // The write and its fsyncs block: the committer runs them on threads of its own, together
-        // with the other notices handed to this sink meanwhile (one journal commit and one fsync
-        // of the directory for all of them), and the event loops never wait for a disk.
+        // The write and the fsyncs block: the committer runs them on threads of its own, side by
+        // side with the other notices handed to this sink meanwhile (their fsyncs share journal
+        // commits; one rename pass and one fsync of the directory for all of them), and the event
+        // loops never wait for a disk.
         try await committer.write(content, as: fileName).get()
         return DeliveryReceipt(detail: directory + "/" + fileName)
     }

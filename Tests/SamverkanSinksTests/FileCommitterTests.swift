@@ -26,7 +26,7 @@ struct FileCommitterTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let committer = FileCommitter(directory: directory, mode: 0o640)
         let files = (0..<40).map { (content: Array("notice \($0)\n".utf8), fileName: "n\($0).json") }
-        let results = committer.commit(files, sequence: 0)
+        let results = committer.commit(files)
         #expect(results.count == 40)
         for (file, result) in zip(files, results) {
             #expect((try? result.get()) != nil, "\(file.fileName): \(result)")
@@ -51,7 +51,7 @@ struct FileCommitterTests {
             (Array("b".utf8), "no-such-directory/b.json"),
             (Array("c".utf8), "c.json"),
         ]
-        let results = committer.commit(files, sequence: 7)
+        let results = committer.commit(files)
         #expect((try? results[0].get()) != nil)
         #expect((try? results[2].get()) != nil)
         guard case .failure(let error) = results[1] else {
