@@ -215,9 +215,9 @@ actor Scheduler {
                 },
                 store: store, clock: clock, logger: logger)
         }
-        // Every claimed notice is handed over at once: each sink lets through as many as it takes
-        // (`NoticeSink.concurrentDeliveries`, the dispatcher's gates), so a burst to a file sink
-        // is committed together while a mail server still sees a few connections.
+        // Up to `deliveryWindow` notices are under way at once, and each sink lets through as many
+        // as it takes (`NoticeSink.concurrentDeliveries`, the dispatcher's gates): a burst to a
+        // file sink is written side by side while a mail server still sees a few connections.
         //
         // Outcomes are committed together, a batch at a time: one fsync of the store for many
         // notices, in a child task, so that deliveries never wait for it. Until then a notice
@@ -269,7 +269,8 @@ actor Scheduler {
     /// before it is written, not after every other notice of a burst.
     static let deliveryWindow = 64
 
-    /// At most this many outcomes wait for one commit: as many as the file sink commits together.
+    /// At most this many outcomes wait for one commit (one fsync of the store). A crash sends
+    /// them again, with their ids.
     static let outcomeBatch = 256
 
     private static func record(
