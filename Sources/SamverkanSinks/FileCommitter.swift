@@ -9,11 +9,12 @@ import Synchronization
 /// synced while a commit was under way are renamed into place together by the next commit, with
 /// one `fsync` of the directory for all of them.
 ///
-/// Writing each file on its own costs two journal commits per notice: the `fsync` of the file,
-/// and the `fsync` of the directory after its rename. Here:
+/// Writing each file on its own costs two waits for the disk per notice, one after the other: the
+/// `fsync` of the file, and the `fsync` of the directory after its rename. Here:
 ///
 /// 1. each notice is written under a temporary name and `fsync`ed by its own delivery, on a thread
-///    of `threads`, many side by side, so their fsyncs share journal commits;
+///    of `threads`, many side by side, so their fsyncs overlap on the disk (and, on a journalled
+///    file system, share journal commits);
 /// 2. a commit takes every file synced and waiting (at most `batchLimit`), renames each to its
 ///    final name, and `fsync`s the directory once for all of them.
 ///
@@ -30,7 +31,7 @@ final class FileCommitter: Sendable {
     static let batchLimit = 256
 
     /// Threads for the blocking writes and fsyncs of the files, many side by side (concurrent
-    /// fsyncs share the file system's journal commits) ...
+    /// fsyncs overlap on the disk and share journal commits) ...
     static let threads: NIOThreadPool = {
         let pool = NIOThreadPool(numberOfThreads: 32)
         pool.start()

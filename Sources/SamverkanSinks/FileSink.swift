@@ -67,9 +67,9 @@ public struct FileSink: NoticeSink {
         }
         let fileName = NoticeID.fileName(notice.id) + "." + format.rawValue
         // The write and the fsyncs block: the committer runs them on threads of its own, side by
-        // side with the other notices handed to this sink meanwhile (their fsyncs share journal
-        // commits; one rename pass and one fsync of the directory for all of them), and the event
-        // loops never wait for a disk.
+        // side with the other notices handed to this sink meanwhile (their fsyncs overlap; one
+        // rename pass and one fsync of the directory for all of them), and the event loops never
+        // wait for a disk.
         try await committer.write(content, as: fileName).get()
         return DeliveryReceipt(detail: directory + "/" + fileName)
     }
