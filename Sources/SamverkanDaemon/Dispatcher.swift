@@ -9,6 +9,8 @@ import SamverkanStore
 /// journal with the fields of `design.md`.
 struct Dispatcher: Sendable {
     let sinks: [String: any NoticeSink]
+    /// One gate per sink: at most its `concurrentDeliveries` at a time.
+    let gates: [String: DeliveryGate]
     let routes: [RouteConfig]
     let agreements: [String: Agreement]
     let zone: Zone
@@ -41,6 +43,7 @@ struct Dispatcher: Sendable {
                 sink, stateDirectory: stateDirectory, zone: config.zone, clock: clock)
         }
         self.sinks = sinks
+        self.gates = sinks.mapValues { DeliveryGate(limit: $0.concurrentDeliveries) }
         self.routes = config.settings.routes
         self.agreements = Dictionary(config.agreements.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         self.zone = config.zone
@@ -224,7 +227,12 @@ struct Dispatcher: Sendable {
         }
         let started = ContinuousClock.now
         do {
-            let receipt = try await sink.deliver(outgoing)
+            let gate = gates[sinkName] ?? DeliveryGate(limit: sink.concurrentDeliveries)
+            let receipt = try await gate.pass { () async -> Swift.Result<DeliveryReceipt, SinkError> in
+                do throws(SinkError) { return .success(try await sink.deliver(outgoing)) } catch {
+                    return .failure(error)
+                }
+            }.get()
             let elapsed = ContinuousClock.now - started
             metrics.delivered(
                 sink: sinkName,

@@ -27,10 +27,9 @@ actor Scheduler {
     /// machine was suspended or the clock jumped. It goes through catch-up (latest per deadline,
     /// marked late, in a report), like the notices missed while the daemon was down.
     static let missedGrace: TimeInterval = 300
-    /// How many due notices one claim takes (one transaction, one fsync) ...
-    static let claimBatch = 256
-    /// ... and how many are delivered at once.
-    static let concurrentDeliveries = 16
+    /// How many due notices one claim takes (one transaction, one fsync): a burst of notices due
+    /// together is claimed at once, and all of a claim is handed to the sinks at once.
+    static let claimBatch = 1024
     /// After a store error the loop tries again after this long (a full disk, a locked file).
     static let storeRetry: Duration = .seconds(5)
 
@@ -187,7 +186,7 @@ actor Scheduler {
         }
     }
 
-    /// Delivers claimed notices, at most `concurrentDeliveries` at a time, and records each
+    /// Delivers claimed notices, each sink taking as many at once as it can, and records each
     /// outcome in the store.
     private func deliver(_ claims: [ClaimedNotice]) async {
         let dispatcher = self.dispatcher
@@ -216,38 +215,63 @@ actor Scheduler {
                 },
                 store: store, clock: clock, logger: logger)
         }
+        // Up to `deliveryWindow` notices are under way at once, and each sink lets through as many
+        // as it takes (`NoticeSink.concurrentDeliveries`, the dispatcher's gates): a burst to a
+        // file sink is written side by side while a mail server still sees a few connections.
+        //
         // Outcomes are committed together, a batch at a time: one fsync of the store for many
-        // notices. Until then a notice stays `sending`, so a crash sends it again (same id).
+        // notices, in a child task, so that deliveries never wait for it. Until then a notice
+        // stays `sending`, so a crash sends it again (same id).
+        enum Progress: Sendable {
+            case delivered(FinishedDelivery)
+            case recorded
+        }
         var finished: [FinishedDelivery] = []
-        await withTaskGroup(of: FinishedDelivery.self) { group in
+        await withTaskGroup(of: Progress.self) { group in
+            var waiting = single[...]
             var running = 0
-            for claim in single {
-                if running >= Self.concurrentDeliveries, let done = await group.next() {
-                    running -= 1
-                    finished.append(done)
-                    if finished.count >= Self.outcomeBatch {
-                        await Self.record(finished, store: store, clock: clock, logger: logger)
-                        finished = []
+            func launch(_ group: inout TaskGroup<Progress>) {
+                while running < Self.deliveryWindow, let claim = waiting.popFirst() {
+                    running += 1
+                    group.addTask {
+                        let result = await Self.attempt(
+                            claim, dispatcher: dispatcher, store: store, clock: clock, manual: false)
+                        return .delivered(
+                            FinishedDelivery(
+                                noticeID: claim.notice.id, attempts: result.attempts, outcome: result.outcome))
                     }
-                    // A busy loop is alive: the watchdog is for a wedged one.
-                    answerPings()
                 }
-                group.addTask {
-                    let result = await Self.attempt(
-                        claim, dispatcher: dispatcher, store: store, clock: clock, manual: false)
-                    return FinishedDelivery(
-                        noticeID: claim.notice.id, attempts: result.attempts, outcome: result.outcome)
-                }
-                running += 1
             }
-            for await done in group { finished.append(done) }
+            launch(&group)
+            while let progress = await group.next() {
+                guard case .delivered(let done) = progress else { continue }
+                running -= 1
+                launch(&group)
+                finished.append(done)
+                if finished.count >= Self.outcomeBatch {
+                    let batch = finished
+                    finished = []
+                    group.addTask {
+                        await Self.record(batch, store: store, clock: clock, logger: logger)
+                        return .recorded
+                    }
+                }
+                // A busy loop is alive: the watchdog is for a wedged one.
+                answerPings()
+            }
         }
         await Self.record(finished, store: store, clock: clock, logger: logger)
         delivered += claims.count
     }
 
-    /// At most this many outcomes wait for one commit.
-    static let outcomeBatch = 64
+    /// At most this many deliveries are under way at once (each sink also has its own bound).
+    /// Enough to keep the file sink's commits full; few enough that a notice is rendered just
+    /// before it is written, not after every other notice of a burst.
+    static let deliveryWindow = 64
+
+    /// At most this many outcomes wait for one commit (one fsync of the store). A crash sends
+    /// them again, with their ids.
+    static let outcomeBatch = 256
 
     private static func record(
         _ finished: [FinishedDelivery], store: any DeadlineStore, clock: any WallClock, logger: Logger

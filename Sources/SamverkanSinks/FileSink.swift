@@ -1,5 +1,4 @@
 public import Foundation
-import NIOPosix
 public import SamverkanCore
 
 #if canImport(Glibc)
@@ -8,7 +7,11 @@ public import SamverkanCore
 
 /// Writes one file per notice into a directory, named by the notice id (`/` → `.`), atomically:
 /// a temporary file, fsync, rename, fsync of the directory. A reader never sees half a file, and
-/// a notice written twice (after a crash) replaces itself with the same content.
+/// a notice written twice (after a crash) replaces itself with the same content. A delivery
+/// returns once the file and its name are durable.
+///
+/// Notices handed over together are committed together (`FileCommitter`), so the sink takes
+/// many deliveries at once (`concurrentDeliveries`).
 public struct FileSink: NoticeSink {
     public enum Format: String, Sendable {
         /// The same RFC 5322 message the email sink sends (LF line ends).
@@ -24,6 +27,11 @@ public struct FileSink: NoticeSink {
     /// For `eml`: the zone of the Date header and the host named in the Message-ID.
     public let zone: Zone
     public let hostname: String
+    /// A local directory takes a burst at once: the committer groups it.
+    public var concurrentDeliveries: Int { FileCommitter.batchLimit }
+    private let committer: FileCommitter
+    /// How many group commits this sink ran (tests).
+    var commitCount: Int { committer.commitCount }
 
     public init(
         name: String, directory: String, format: Format, mode: mode_t = 0o640, zone: Zone = .utc,
@@ -35,6 +43,7 @@ public struct FileSink: NoticeSink {
         self.mode = mode
         self.zone = zone
         self.hostname = hostname
+        self.committer = FileCommitter(directory: directory, mode: mode)
     }
 
     public func deliver(_ notice: OutgoingNotice) async throws(SinkError) -> DeliveryReceipt {
@@ -57,78 +66,11 @@ public struct FileSink: NoticeSink {
             content = Array(message.rendered(.lf).utf8)
         }
         let fileName = NoticeID.fileName(notice.id) + "." + format.rawValue
-        // The writes and fsyncs block: on threads of their own, so that notices due together are
-        // written side by side (the file system commits their fsyncs together) and the event
-        // loops never wait for a disk.
-        let sink = self
-        let result: Result<Void, SinkError>
-        do {
-            result = try await Self.blockingIO.runIfActive { () -> Result<Void, SinkError> in
-                do throws(SinkError) {
-                    try sink.write(content, to: fileName)
-                    return .success(())
-                } catch {
-                    return .failure(error)
-                }
-            }
-        } catch {
-            throw SinkError(.transient, "cannot write \(fileName): the I/O threads are stopped (\(error))")
-        }
-        try result.get()
+        // The write and the fsyncs block: the committer runs them on threads of its own, side by
+        // side with the other notices handed to this sink meanwhile (their fsyncs overlap; one
+        // rename pass and one fsync of the directory for all of them), and the event loops never
+        // wait for a disk.
+        try await committer.write(content, as: fileName).get()
         return DeliveryReceipt(detail: directory + "/" + fileName)
-    }
-
-    /// Threads for the file sinks' blocking writes: as many as the scheduler delivers at once.
-    static let blockingIO: NIOThreadPool = {
-        let pool = NIOThreadPool(numberOfThreads: 16)
-        pool.start()
-        return pool
-    }()
-
-    private func write(_ content: [UInt8], to fileName: String) throws(SinkError) {
-        if mkdir(directory, 0o750) != 0 && errno != EEXIST {
-            throw SinkError(.transient, "cannot create \(directory): \(String(cString: strerror(errno)))")
-        }
-        let final = directory + "/" + fileName
-        let temporary = directory + "/.tmp-\(getpid())-" + fileName
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard fd >= 0 else {
-            throw SinkError(.transient, "cannot create \(temporary): \(String(cString: strerror(errno)))")
-        }
-        var ok = true
-        var failure = ""
-        content.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    ok = false
-                    failure = String(cString: strerror(errno))
-                    return
-                }
-                offset += n
-            }
-        }
-        fchmod(fd, mode)
-        if ok && fsync(fd) != 0 {
-            ok = false
-            failure = "fsync: " + String(cString: strerror(errno))
-        }
-        close(fd)
-        guard ok else {
-            unlink(temporary)
-            throw SinkError(.transient, "cannot write \(temporary): \(failure)")
-        }
-        guard rename(temporary, final) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw SinkError(.transient, "cannot rename to \(final): \(reason)")
-        }
-        let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dirFD >= 0 {
-            fsync(dirFD)
-            close(dirFD)
-        }
     }
 }

@@ -56,7 +56,16 @@ public struct OutgoingNotice: Codable, Sendable, Hashable {
 public protocol NoticeSink: Sendable {
     var name: String { get }
     var type: String { get }
+    /// How many deliveries this sink takes at once; the dispatcher holds the others back. A mail
+    /// server or a webhook wants few connections; a local directory takes a burst at once.
+    var concurrentDeliveries: Int { get }
     func deliver(_ notice: OutgoingNotice) async throws(SinkError) -> DeliveryReceipt
+}
+
+extension NoticeSink {
+    /// The bound of a sink that does not choose one: 16, what the scheduler allowed every sink
+    /// before sinks had bounds of their own.
+    public var concurrentDeliveries: Int { 16 }
 }
 
 /// What a sink reports after a delivery: where the notice went, for the journal and audit.
