@@ -20,13 +20,18 @@ struct JournalTests {
         let state = root.appendingPathComponent("state")
         let out = root.appendingPathComponent("journal")
         // The daemon runs under systemd-cat (stderr is a journal stream) with JOURNAL_STREAM set
-        // as systemd would; it stops itself after its notice went out (timeout sends SIGTERM).
+        // as systemd would; it is stopped (SIGTERM) once its notice went out and was recorded sent.
         let noticeFile = state.appendingPathComponent(
             "outbox/\(NoticeID.fileName("prov/uppgift/\(due.date)/due")).json")
         let script = """
             systemd-cat -t samverkand sh -c 'JOURNAL_STREAM=$(stat -L -c %d:%i /proc/$$/fd/2) exec \(TestEnvironment.daemon) --config \(config.directory.path) --state \(state.path) --socket \(state.path)/control.sock' &
             pid=$!
             for i in $(seq 1500); do [ -e \(noticeFile.path) ] && break; sleep 0.01; done
+            # The file is in place before the delivery is recorded and logged: wait for that too.
+            for i in $(seq 1500); do
+                curl -s --unix-socket \(state.path)/control.sock http://localhost/v1/deadlines/prov/uppgift/\(due.date) | grep -q '"state":"sent"' && break
+                sleep 0.01
+            done
             kill -TERM $pid; wait $pid
             """
         let run = try await ProcessRunner.run(
