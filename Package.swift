@@ -128,7 +128,8 @@ let package = Package(
             dependencies: ["SamverkanStore", "SamverkanCore", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(
-            name: "SamverkanSinksTests", dependencies: ["SamverkanSinks", "SamverkanConfig", "SamverkanCore"],
+            name: "SamverkanSinksTests",
+            dependencies: ["SamverkanSinks", "SamverkanConfig", "SamverkanCore", "SamverkanTestSupport"],
             exclude: ["Golden", "Servers"], swiftSettings: strictSettings),
         .testTarget(
             name: "SamverkanDaemonTests",

@@ -1,6 +1,7 @@
 import Foundation
 import SamverkanClient
 import SamverkanCore
+import SamverkanTestSupport
 import Testing
 
 /// Malformed, oversized, slow and numerous requests on the control socket: the daemon answers
@@ -153,7 +154,10 @@ struct ControlRobustnessTests {
             return all
         }
         #expect(answers.allSatisfy { $0.hasPrefix("HTTP/1.1 200") || $0.hasPrefix("HTTP/1.1 503") })
-        #expect(answers.filter { $0.hasPrefix("HTTP/1.1 200") }.count >= 256)
+        // Up to the cap of 256 at once are served; the 16 warm-up connections may still count
+        // against it until the daemon has read their end.
+        let served = answers.filter { $0.hasPrefix("HTTP/1.1 200") }.count
+        #expect(served >= 256 - 16, "\(served) answered 200")
         sockets.removeAll()
         let settled = try await eventually(timeout: .seconds(15)) { openDescriptors(daemon.pid) <= baseline + 1 }
         #expect(settled, "descriptors: \(baseline) before, \(openDescriptors(daemon.pid)) after")

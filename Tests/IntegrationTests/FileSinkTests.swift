@@ -1,5 +1,6 @@
 import Foundation
 import SamverkanCore
+import SamverkanTestSupport
 import Testing
 
 func hhmmss(_ time: LocalTime) -> String {

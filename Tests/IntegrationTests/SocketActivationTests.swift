@@ -1,6 +1,7 @@
 import Foundation
 import SamverkanClient
 import SamverkanCore
+import SamverkanTestSupport
 import Testing
 
 /// Under `systemd-socket-activate` the daemon serves on the inherited socket (platform.md 7.6).
