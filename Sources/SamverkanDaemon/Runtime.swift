@@ -371,12 +371,24 @@ actor Runtime {
             return (kept.views, key, kept.body)
         }
         let midnight = LocalTime(hour: 0, minute: 0) ?? .nine
-        let query = DeadlineQuery(
-            dueFrom: zone.instant(LocalDateTime(date: today, time: midnight)),
-            dueThrough: zone.instant(LocalDateTime(date: lastDay.adding(days: 1), time: midnight))
-                .addingTimeInterval(-0.001),
-            includeOverdue: states.contains(.planned), agreement: agreement, kind: kind, states: states,
-            limit: shown == nil ? limit : nil)
+        let from = zone.instant(LocalDateTime(date: today, time: midnight))
+        let through = zone.instant(LocalDateTime(date: lastDay.adding(days: 1), time: midnight))
+            .addingTimeInterval(-0.001)
+        var query = DeadlineQuery(
+            dueFrom: from, dueThrough: through, includeOverdue: states.contains(.planned), agreement: agreement,
+            kind: kind, states: states, limit: shown == nil ? limit : nil)
+        // One side of `planned` alone: that side's range in SQL, with the limit, rather than every
+        // planned deadline (thousands overdue, in a large store) filtered here.
+        if states == [.planned], let shown, shown.count == 1 {
+            if shown.contains("upcoming") {
+                query.dueFrom = max(from, now)
+                query.includeOverdue = false
+                query.limit = limit
+            } else if shown.contains("overdue") {
+                query.dueThrough = min(through, now.addingTimeInterval(-0.001))
+                query.limit = limit
+            }
+        }
         let listed = try await store.deadlines(query)
         let views = listed.map { $0.deadline.view(zone: zone, notices: $0.notices, now: now) }
         // `upcoming` and `overdue` are the two sides of `planned`, told apart by the time now.

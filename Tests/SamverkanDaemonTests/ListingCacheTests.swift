@@ -74,4 +74,20 @@ struct ListingCacheTests {
         (served, fresh) = try await Self.both(harness, within: 30 * 86_400, limit: 3)
         #expect(Self.summary(served) == Self.summary(fresh))
     }
+
+    @Test("one side of planned with a limit: the first of that side, as filtering the whole listing gives")
+    func oneSide() async throws {
+        let harness = try await Harness(start: utc("2026-12-18T07:00:00Z"))
+        defer { harness.remove() }
+        let (all, _) = try await Self.both(harness, within: 120 * 86_400, limit: nil)
+        for side in ["upcoming", "overdue"] {
+            for limit in [1, 3, 1000] {
+                let served = try await harness.runtime.deadlines(
+                    within: 120 * 86_400, agreement: nil, kind: nil, states: [.planned], shown: [side], limit: limit)
+                let expected = Array(all.filter { $0.state == side }.prefix(limit))
+                #expect(!expected.isEmpty)
+                #expect(Self.summary(served) == Self.summary(expected), "\(side), limit \(limit)")
+            }
+        }
+    }
 }
