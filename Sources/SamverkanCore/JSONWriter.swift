@@ -3,37 +3,37 @@
 /// dictionaries. The output is byte for byte what `JSONEncoder` writes with `.sortedKeys` and
 /// `.withoutEscapingSlashes`, so clients see no difference; callers write keys in sorted order
 /// (a test compares the two).
-public struct JSONWriter {
-    public private(set) var bytes: [UInt8] = []
+struct JSONWriter {
+    private(set) var bytes: [UInt8] = []
     /// Per open object or array: whether it has a member yet.
     private var hasMember: [Bool] = []
 
-    public init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+    init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
 
-    public mutating func beginObject() {
+    mutating func beginObject() {
         separate()
         bytes.append(UInt8(ascii: "{"))
         hasMember.append(false)
     }
 
-    public mutating func endObject() {
+    mutating func endObject() {
         hasMember.removeLast()
         bytes.append(UInt8(ascii: "}"))
     }
 
-    public mutating func beginArray() {
+    mutating func beginArray() {
         separate()
         bytes.append(UInt8(ascii: "["))
         hasMember.append(false)
     }
 
-    public mutating func endArray() {
+    mutating func endArray() {
         hasMember.removeLast()
         bytes.append(UInt8(ascii: "]"))
     }
 
     /// A member's name; its value follows.
-    public mutating func key(_ name: String) {
+    mutating func key(_ name: String) {
         separate()
         appendQuoted(name)
         bytes.append(UInt8(ascii: ":"))
@@ -41,36 +41,31 @@ public struct JSONWriter {
     }
 
     /// A member whose value is a string.
-    public mutating func member(_ name: String, _ value: String) {
+    mutating func member(_ name: String, _ value: String) {
         key(name)
         string(value)
     }
 
     /// A member whose value is an integer.
-    public mutating func member(_ name: String, _ value: Int) {
+    mutating func member(_ name: String, _ value: Int) {
         key(name)
         int(value)
     }
 
-    public mutating func string(_ value: String) {
+    mutating func string(_ value: String) {
         separate()
         appendQuoted(value)
     }
 
-    public mutating func strings(_ values: [String]) {
+    mutating func strings(_ values: [String]) {
         beginArray()
         for value in values { string(value) }
         endArray()
     }
 
-    public mutating func int(_ value: Int) {
+    mutating func int(_ value: Int) {
         separate()
         bytes.append(contentsOf: String(value).utf8)
-    }
-
-    public mutating func bool(_ value: Bool) {
-        separate()
-        bytes.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
     /// Set by `key(_:)`: the next value is that member's, with no comma before it.

@@ -342,9 +342,8 @@ struct ControlRoutes: ControlHandler {
             "uid \(peer.uid) may read but not write; writes need root, the daemon's user or group \(adminGroup)")
     }
 
-    /// Every write (and every refused one) goes to the journal and the store's audit trail,
-    /// with the peer's uid and pid.
-    /// A write through the socket, to the journal and the store's audit trail.
+    /// A write through the socket (or a refused one), to the journal and the store's audit
+    /// trail, with the peer's uid and pid.
     private func audit(_ request: ControlRequest, action: String, target: String?, detail: String?) async {
         journal(request, action: action, target: target, detail: detail)
         await runtime.audit(action: action, target: target, detail: detail, by: requester(request))

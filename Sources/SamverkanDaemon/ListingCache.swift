@@ -29,8 +29,8 @@ struct ListingCache {
         /// The earliest due of a listed planned deadline that was not yet due: after it, that
         /// deadline shows as overdue.
         var stableThrough: Date
-        var views: [DeadlineView]
-        var body: [UInt8]?
+        /// The answer's JSON.
+        var body: [UInt8]
     }
 
     /// A handful of distinct listings are polled at a time; more than this and the oldest go.
@@ -39,13 +39,14 @@ struct ListingCache {
     private var entries: [Key: Entry] = [:]
     private var order: [Key] = []
 
-    func entry(
+    /// The kept answer for `key`, if it still holds.
+    func body(
         _ key: Key, storeVersion: UInt64, generation: Int, firstDay: LocalDate, lastDay: LocalDate, now: Date
-    ) -> Entry? {
+    ) -> [UInt8]? {
         guard let entry = entries[key], entry.storeVersion == storeVersion, entry.generation == generation,
             entry.firstDay == firstDay, entry.lastDay == lastDay, now <= entry.stableThrough
         else { return nil }
-        return entry
+        return entry.body
     }
 
     mutating func keep(_ entry: Entry, for key: Key) {
@@ -53,10 +54,5 @@ struct ListingCache {
             order.append(key)
             if order.count > Self.capacity { entries[order.removeFirst()] = nil }
         }
-    }
-
-    /// The JSON of a kept listing, written once.
-    mutating func keepBody(_ body: [UInt8], for key: Key) {
-        entries[key]?.body = body
     }
 }

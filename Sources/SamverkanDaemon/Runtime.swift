@@ -327,33 +327,12 @@ actor Runtime {
             status: statusLine(counts: counts, next: nextClaim))
     }
 
-    /// Deadlines due from today up to `within` from now, plus overdue ones not done, sorted by due.
-    func deadlines(
-        within seconds: Int, agreement: String?, kind: String?, states: Set<DeadlineState>, shown: Set<String>? = nil,
-        limit: Int?
-    ) async throws(StoreError) -> [DeadlineView] {
-        try await listing(
-            within: seconds, agreement: agreement, kind: kind, states: states, shown: shown, limit: limit
-        ).views
-    }
-
-    /// The same listing as the JSON `GET /v1/deadlines` answers, kept with the listing.
+    /// Deadlines due from today up to `within` from now, plus overdue ones not done, sorted by
+    /// due, as the JSON `GET /v1/deadlines` answers (kept with the listing while it holds).
     func deadlinesJSON(
         within seconds: Int, agreement: String?, kind: String?, states: Set<DeadlineState>, shown: Set<String>?,
         limit: Int?
     ) async throws(StoreError) -> [UInt8] {
-        let (views, key, body) = try await listing(
-            within: seconds, agreement: agreement, kind: kind, states: states, shown: shown, limit: limit)
-        if let body { return body }
-        let written = DeadlineView.listingJSON(views).map { $0 + [0x0A] } ?? ControlResponse.json(views)
-        if let key { listings.keepBody(written, for: key) }
-        return written
-    }
-
-    private func listing(
-        within seconds: Int, agreement: String?, kind: String?, states: Set<DeadlineState>, shown: Set<String>?,
-        limit: Int?
-    ) async throws(StoreError) -> (views: [DeadlineView], key: ListingCache.Key?, body: [UInt8]?) {
         let now = clock.now()
         let zone = config.zone
         let today = zone.today(now)
@@ -365,10 +344,10 @@ actor Runtime {
             shown == nil
             ? ListingCache.Key(within: seconds, agreement: agreement, kind: kind, states: states, limit: limit) : nil
         if let key,
-            let kept = listings.entry(
+            let kept = listings.body(
                 key, storeVersion: version, generation: generation, firstDay: today, lastDay: lastDay, now: now)
         {
-            return (kept.views, key, kept.body)
+            return kept
         }
         let midnight = LocalTime(hour: 0, minute: 0) ?? .nine
         let from = zone.instant(LocalDateTime(date: today, time: midnight))
@@ -390,21 +369,20 @@ actor Runtime {
             }
         }
         let listed = try await store.deadlines(query)
-        let views = listed.map { $0.deadline.view(zone: zone, notices: $0.notices, now: now) }
+        var views = listed.map { $0.deadline.view(zone: zone, notices: $0.notices, now: now) }
         // `upcoming` and `overdue` are the two sides of `planned`, told apart by the time now.
-        if let shown {
-            return (Array(views.filter { shown.contains($0.state) }.prefix(limit ?? Int.max)), nil, nil)
-        }
+        if let shown { views = Array(views.filter { shown.contains($0.state) }.prefix(limit ?? Int.max)) }
+        let body = DeadlineView.listingJSON(views).map { $0 + [0x0A] } ?? ControlResponse.json(views)
         // Kept unless a reload came in while the store was read.
         if let key, generation == self.generation {
             let stable = listed.lazy.map(\.deadline).filter { $0.state == .planned && $0.due >= now }.map(\.due).min()
             listings.keep(
                 ListingCache.Entry(
                     storeVersion: version, generation: generation, firstDay: today, lastDay: lastDay,
-                    stableThrough: stable ?? .distantFuture, views: views, body: nil),
+                    stableThrough: stable ?? .distantFuture, body: body),
                 for: key)
         }
-        return (views, key, nil)
+        return body
     }
 
     func deadline(id: String) async throws(StoreError) -> DeadlineView? {

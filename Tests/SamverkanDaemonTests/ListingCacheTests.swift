@@ -82,8 +82,9 @@ struct ListingCacheTests {
         let (all, _) = try await Self.both(harness, within: 120 * 86_400, limit: nil)
         for side in ["upcoming", "overdue"] {
             for limit in [1, 3, 1000] {
-                let served = try await harness.runtime.deadlines(
+                let json = try await harness.runtime.deadlinesJSON(
                     within: 120 * 86_400, agreement: nil, kind: nil, states: [.planned], shown: [side], limit: limit)
+                let served = try JSONDecoder().decode([DeadlineView].self, from: Data(json))
                 let expected = Array(all.filter { $0.state == side }.prefix(limit))
                 #expect(!expected.isEmpty)
                 #expect(Self.summary(served) == Self.summary(expected), "\(side), limit \(limit)")
