@@ -133,7 +133,10 @@ let package = Package(
             exclude: ["Golden", "Servers"], swiftSettings: strictSettings),
         .testTarget(
             name: "SamverkanDaemonTests",
-            dependencies: ["SamverkanDaemon", "SamverkanStore", "SamverkanConfig", "SamverkanCore", "Systemd"],
+            dependencies: [
+                "SamverkanDaemon", "SamverkanStore", "SamverkanConfig", "SamverkanCore", "Systemd",
+                "SamverkanTestSupport",
+            ],
             swiftSettings: strictSettings),
         .testTarget(
             name: "IntegrationTests",

@@ -219,17 +219,21 @@ actor Scheduler {
         // as it takes (`NoticeSink.concurrentDeliveries`, the dispatcher's gates): a burst to a
         // file sink is written side by side while a mail server still sees a few connections.
         //
-        // Outcomes are committed together, a batch at a time: one fsync of the store for many
-        // notices, in a child task, so that deliveries never wait for it. Until then a notice
-        // stays `sending`, so a crash sends it again (same id).
+        // Outcomes are committed as a group commit: one commit (one fsync of the store) at a
+        // time, in a child task so that deliveries never wait for it, holding every outcome that
+        // came in while the one before was being written. An outcome waits at most for one
+        // commit, never for a slow delivery of another notice; until then the notice stays
+        // `sending`, so a crash sends it again (same id).
         enum Progress: Sendable {
             case delivered(FinishedDelivery)
             case recorded
         }
-        var finished: [FinishedDelivery] = []
         await withTaskGroup(of: Progress.self) { group in
             var waiting = single[...]
             var running = 0
+            // Outcomes waiting for the commit under way; the loop ends only once it is empty.
+            var finished: [FinishedDelivery] = []
+            var recording = false
             func launch(_ group: inout TaskGroup<Progress>) {
                 while running < Self.deliveryWindow, let claim = waiting.popFirst() {
                     running += 1
@@ -242,25 +246,31 @@ actor Scheduler {
                     }
                 }
             }
+            func commit(_ group: inout TaskGroup<Progress>) {
+                guard !recording, !finished.isEmpty else { return }
+                let batch = finished
+                finished = []
+                recording = true
+                group.addTask {
+                    await Self.record(batch, store: store, clock: clock, logger: logger)
+                    return .recorded
+                }
+            }
             launch(&group)
             while let progress = await group.next() {
-                guard case .delivered(let done) = progress else { continue }
-                running -= 1
-                launch(&group)
-                finished.append(done)
-                if finished.count >= Self.outcomeBatch {
-                    let batch = finished
-                    finished = []
-                    group.addTask {
-                        await Self.record(batch, store: store, clock: clock, logger: logger)
-                        return .recorded
-                    }
+                switch progress {
+                case .delivered(let done):
+                    running -= 1
+                    launch(&group)
+                    finished.append(done)
+                case .recorded:
+                    recording = false
                 }
+                commit(&group)
                 // A busy loop is alive: the watchdog is for a wedged one.
                 answerPings()
             }
         }
-        await Self.record(finished, store: store, clock: clock, logger: logger)
         delivered += claims.count
     }
 
@@ -268,10 +278,6 @@ actor Scheduler {
     /// Enough to keep the file sink's commits full; few enough that a notice is rendered just
     /// before it is written, not after every other notice of a burst.
     static let deliveryWindow = 64
-
-    /// At most this many outcomes wait for one commit (one fsync of the store). A crash sends
-    /// them again, with their ids.
-    static let outcomeBatch = 256
 
     private static func record(
         _ finished: [FinishedDelivery], store: any DeadlineStore, clock: any WallClock, logger: Logger
