@@ -26,6 +26,8 @@ struct ListingCache {
         var generation: Int
         var firstDay: LocalDate
         var lastDay: LocalDate
+        /// When it was read: a clock set back before it may show a deadline overdue that is not.
+        var readAt: Date
         /// The earliest due of a listed planned deadline that was not yet due: after it, that
         /// deadline shows as overdue.
         var stableThrough: Date
@@ -35,6 +37,9 @@ struct ListingCache {
 
     /// A handful of distinct listings are polled at a time; more than this and the oldest go.
     static let capacity = 32
+    /// A larger answer (a whole year of a large store) is built each time rather than kept: the
+    /// query's `within` and `limit` come from clients, so entries must stay small.
+    static let largestBody = 256 * 1024
 
     private var entries: [Key: Entry] = [:]
     private var order: [Key] = []
@@ -44,13 +49,17 @@ struct ListingCache {
         _ key: Key, storeVersion: UInt64, generation: Int, firstDay: LocalDate, lastDay: LocalDate, now: Date
     ) -> [UInt8]? {
         guard let entry = entries[key], entry.storeVersion == storeVersion, entry.generation == generation,
-            entry.firstDay == firstDay, entry.lastDay == lastDay, now <= entry.stableThrough
+            entry.firstDay == firstDay, entry.lastDay == lastDay, now >= entry.readAt, now <= entry.stableThrough
         else { return nil }
         return entry.body
     }
 
     mutating func keep(_ entry: Entry, for key: Key) {
-        if entries.updateValue(entry, forKey: key) == nil {
+        guard entry.body.count <= Self.largestBody else {
+            entries[key] = nil
+            return
+        }
+        if entries.updateValue(entry, forKey: key) == nil, !order.contains(key) {
             order.append(key)
             if order.count > Self.capacity { entries[order.removeFirst()] = nil }
         }

@@ -225,9 +225,10 @@ actor Runtime {
             return refuse(ReloadFailure(message: "\(error)", details: ["\(error)"]))
         }
         let report: ReconcileReport?
+        let newGeneration: Int
         do {
             report = try await reconcile(newConfig, requestedBy: who, skipIfUnchanged: false, replacing: config)
-            generation = try await store.recordGeneration(
+            newGeneration = try await store.recordGeneration(
                 fingerprint: newConfig.fingerprint, requestedBy: who, at: clock.now())
         } catch let error as CalendarError {
             return refuse(ReloadFailure(message: "cannot plan: \(error.message)", details: [error.message]))
@@ -236,7 +237,10 @@ actor Runtime {
         }
         let changed = newConfig.fingerprint != config.fingerprint
         await scheduler.use(dispatcher)
+        // The generation and the config change together, with no suspension between: an answer
+        // kept under a generation (ListingCache) is always one of that generation's config.
         config = newConfig
+        generation = newGeneration
         loadedAt = clock.now()
         lastReloadError = nil
         metrics.reloaded(success: true)
@@ -378,7 +382,7 @@ actor Runtime {
             let stable = listed.lazy.map(\.deadline).filter { $0.state == .planned && $0.due >= now }.map(\.due).min()
             listings.keep(
                 ListingCache.Entry(
-                    storeVersion: version, generation: generation, firstDay: today, lastDay: lastDay,
+                    storeVersion: version, generation: generation, firstDay: today, lastDay: lastDay, readAt: now,
                     stableThrough: stable ?? .distantFuture, body: body),
                 for: key)
         }
@@ -407,7 +411,8 @@ actor Runtime {
     {
         let now = clock.now()
         // A case is done when it is closed with its outcome, which `done` would not record.
-        if let stored = try await store.deadline(id: id), stored.deadline.origin == .case {
+        let stored = try await store.deadline(id: id)
+        if let stored, stored.deadline.origin == .case {
             let reference = id.split(separator: "/").last.map(String.init) ?? id
             throw StoreError(
                 .conflict,
@@ -418,7 +423,8 @@ actor Runtime {
             deadlineID: id, role: role, by: by, note: note, at: now,
             audit: AuditRecord(at: now, by: by, action: "complete", target: id, detail: role.map { "role \($0)" }))
         scheduler.wakeUp()
-        let due = try await store.deadline(id: id)?.deadline.due ?? now
+        // Completing a deadline does not move it.
+        let due = stored?.deadline.due ?? now
         return CompletionResultView(
             id: result.deadlineID, role: result.role,
             state: result.isDone ? "done" : due < now ? "overdue" : "upcoming",

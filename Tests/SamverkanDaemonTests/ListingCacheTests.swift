@@ -66,6 +66,11 @@ struct ListingCacheTests {
         (served, fresh) = try await Self.both(harness)
         #expect(served.first { $0.id == next.id }?.state == "overdue")
         #expect(Self.summary(served) == Self.summary(fresh))
+        // The clock set back before that due: upcoming again, not the answer kept at due + 1 s.
+        harness.clock.set(due.addingTimeInterval(-1800))
+        (served, fresh) = try await Self.both(harness)
+        #expect(served.first { $0.id == next.id }?.state == "upcoming")
+        #expect(Self.summary(served) == Self.summary(fresh))
 
         // A new day, and a window reaching a day further.
         harness.clock.set(due.addingTimeInterval(86_400))
