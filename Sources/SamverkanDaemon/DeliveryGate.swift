@@ -6,8 +6,8 @@ import Synchronization
 final class DeliveryGate: Sendable {
     private struct State {
         var inside = 0
+        /// In order of arrival; at most the scheduler's delivery window long.
         var waiting: [CheckedContinuation<Void, Never>] = []
-        var first = 0
     }
 
     let limit: Int
@@ -28,7 +28,7 @@ final class DeliveryGate: Sendable {
 
     /// How many deliveries are inside and waiting now (tests).
     var occupancy: (inside: Int, waiting: Int) {
-        state.withLock { ($0.inside, $0.waiting.count - $0.first) }
+        state.withLock { ($0.inside, $0.waiting.count) }
     }
 
     private func enter() async {
@@ -55,18 +55,12 @@ final class DeliveryGate: Sendable {
 
     private func leave() {
         let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard state.first < state.waiting.count else {
+            guard !state.waiting.isEmpty else {
                 state.inside -= 1
                 return nil
             }
             // The place passes straight to the next in line (`inside` stays the same).
-            let next = state.waiting[state.first]
-            state.first += 1
-            if state.first == state.waiting.count {
-                state.waiting = []
-                state.first = 0
-            }
-            return next
+            return state.waiting.removeFirst()
         }
         next?.resume()
     }

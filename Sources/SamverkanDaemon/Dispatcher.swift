@@ -218,22 +218,25 @@ struct Dispatcher: Sendable {
     {
         var metadata = metadata
         metadata["samverkan_sink"] = "\(sinkName)"
-        guard let sink = sinks[sinkName] else {
+        guard let sink = sinks[sinkName], let gate = gates[sinkName] else {
             return .failure(
                 AttemptFailure(
                     record: DeliveryRecord(
                         noticeID: outgoing.id, sink: sinkName, at: now, outcome: .permanent,
                         error: "no sink named \(sinkName)")))
         }
-        let started = ContinuousClock.now
         do {
-            let gate = gates[sinkName] ?? DeliveryGate(limit: sink.concurrentDeliveries)
-            let receipt = try await gate.pass { () async -> Swift.Result<DeliveryReceipt, SinkError> in
-                do throws(SinkError) { return .success(try await sink.deliver(outgoing)) } catch {
+            // The latency is the sink's own, from the moment the gate lets the notice through.
+            let (receipt, elapsed) = try await gate.pass {
+                () async -> Swift.Result<(DeliveryReceipt, Duration), SinkError> in
+                let started = ContinuousClock.now
+                do throws(SinkError) {
+                    let receipt = try await sink.deliver(outgoing)
+                    return .success((receipt, ContinuousClock.now - started))
+                } catch {
                     return .failure(error)
                 }
             }.get()
-            let elapsed = ContinuousClock.now - started
             metrics.delivered(
                 sink: sinkName,
                 seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)

@@ -115,8 +115,8 @@ actor Runtime {
     /// The deadlines of the rolling horizon, of every agreement or of those in `scope`. A date the
     /// calendar cannot place (outside 2005–2200) makes the whole plan fail: nothing is computed
     /// under the wrong law.
-    func plan(_ config: LoadedConfig, scope: ReconcileScope = .all) throws(CalendarError) -> [Deadline] {
-        let today = config.zone.today(clock.now())
+    func plan(_ config: LoadedConfig, scope: ReconcileScope, now: Date) throws(CalendarError) -> [Deadline] {
+        let today = config.zone.today(now)
         let planner = Planner(zone: config.zone, calendar: SwedishCalendar(closedDays: config.settings.closedDays))
         let agreements: [Agreement]
         switch scope {
@@ -166,7 +166,8 @@ actor Runtime {
         // longer, so planning and every few thousand deadlines reconciled ask for 30 s more.
         // (No timer: a cancelled one would still wake an event loop once.)
         notifier.send(.extendTimeout(seconds: 30))
-        let deadlines = try plan(config, scope: scope)
+        // The same `now` as the window's: around midnight, plan and window agree on the day.
+        let deadlines = try plan(config, scope: scope, now: now)
         notifier.send(.extendTimeout(seconds: 30))
         let report = try await store.reconcile(
             plan: deadlines, window: window, now: now, fingerprint: config.fingerprint, scope: scope,
