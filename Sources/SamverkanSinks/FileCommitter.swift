@@ -104,7 +104,7 @@ final class FileCommitter: Sendable {
         }
     }
 
-    /// Commits batches until nobody waits. Runs on a thread of `threads`.
+    /// Commits batches until nobody waits. Runs on the thread of `committers`.
     private func drain() {
         while true {
             let batch = queue.withLock { queue -> [Request] in
