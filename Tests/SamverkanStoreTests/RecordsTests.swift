@@ -77,7 +77,7 @@ struct RecordsTests {
         #expect(counts.notices[.cancelled] == 1)
         #expect(try await restored.deadline(id: plan[1].id) == (try await store.deadline(id: plan[1].id)))
         #expect(try await restored.auditTrail(limit: 5, before: nil).map(\.action) == ["backup"])
-        #expect(try await restored.settings().schema == ["v1"])
+        #expect(try await restored.settings().schema == Schema.migrator.migrations)
 
         let exists = await #expect(throws: StoreError.self) { try await store.backup(to: copy) }
         #expect(exists?.code == .backupFailed)

@@ -87,11 +87,12 @@ struct SchemaFixtureTests {
     }()
 
     @Test("every earlier schema has a fixture") func fixturesExist() {
-        #expect(Self.versions == ["store-v1.sql"])
+        #expect(Self.versions == ["store-v1.sql", "store-v2.sql"])
     }
 
     @Test("a store written by an earlier schema opens, is migrated and reads back", arguments: versions)
     func opensEarlierStore(_ file: String) async throws {
+        let version = file.dropFirst("store-".count).dropLast(".sql".count)
         let scratch = Scratch()
         try FileManager.default.createDirectory(atPath: scratch.path, withIntermediateDirectories: true)
         let dump = try String(contentsOf: Self.fixtures.appendingPathComponent(file), encoding: .utf8)
@@ -137,9 +138,20 @@ struct SchemaFixtureTests {
         #expect(try await store.deadline(id: Self.meeting.id)?.deadline.state == .cancelled)
 
         #expect(try await store.openCases().map(\.reference) == ["2026-0001"])
-        #expect(try await store.latestGeneration()?.fingerprint == "fixture-v1")
-        #expect(try await store.lastReconcile()?.fingerprint == "fixture-v1")
+        #expect(try await store.latestGeneration()?.fingerprint == "fixture-\(version)")
+        #expect(try await store.lastReconcile()?.fingerprint == "fixture-\(version)")
         #expect(try await store.auditTrail(limit: 10, before: nil).map(\.action) == ["complete"])
+
+        // The migrated schema is exactly a new store's, and still refuses a state no reader knows.
+        let fresh = try SQLiteStore.open(directory: Scratch().path)
+        #expect(try await Self.schema(of: store) == Self.schema(of: fresh))
+        try fresh.close()
+        await #expect(throws: DatabaseError.self) {
+            try await store.pool.write { db in
+                try db.execute(
+                    sql: "UPDATE notice SET state = 'lost' WHERE id = ?", arguments: [Self.review.id + "/-30d"])
+            }
+        }
 
         // The same plan finds nothing to change, whatever fingerprints the old build stored.
         let again = try await store.reconcile(
@@ -152,6 +164,15 @@ struct SchemaFixtureTests {
         #expect(due.map(\.notice.id) == ["avesta-falun/smadit/2026-0001/breach", Self.round.id + "/-5wd/fritid"])
         await #expect(throws: DatabaseError.self) {
             try await store.pool.write { db in try db.execute(sql: "DELETE FROM audit") }
+        }
+    }
+
+    /// Every table, index and trigger with its SQL, by name.
+    static func schema(of store: SQLiteStore) async throws -> [String] {
+        try await store.pool.read { db in
+            try String.fetchAll(
+                db,
+                sql: "SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_schema ORDER BY type, name")
         }
     }
 }
