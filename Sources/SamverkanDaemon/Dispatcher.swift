@@ -67,11 +67,21 @@ struct Dispatcher: Sendable {
     ///
     /// `alreadyDelivered` names the sinks that took it on an earlier attempt. `manual` (a retry
     /// asked for with `samverkanctl retry`) tries once and goes to the fallback on failure.
+    ///
+    /// `prepared` is what `prepare` made of the notice shortly before its time: used when it is
+    /// exactly what rendering the claim now would give, and discarded otherwise.
     func deliver(
         _ claim: ClaimedNotice, answered: Set<String> = [], alreadyDelivered: Set<String> = [], manual: Bool = false,
-        now: Date
+        now: Date, prepared: PreparedNotice? = nil
     ) async -> Result {
-        let (outgoing, situation, metadata) = render(claim, answered: answered, now: now)
+        var prepared = prepared
+        if let unfit = prepared, manual || !unfit.fits(claim, now: now) {
+            unfit.discard()
+            prepared = nil
+        }
+        let (outgoing, situation, metadata) =
+            prepared.map { ($0.outgoing, $0.situation, $0.metadata) } ?? render(claim, answered: answered, now: now)
+        let staged = prepared?.staged ?? [:]
         let notice = claim.notice
         let deadline = claim.deadline
         if notice.slot == "breach" {
@@ -83,6 +93,7 @@ struct Dispatcher: Sendable {
                 metadata: deviation)
         }
         guard let route = route(agreement: deadline.agreement, kind: deadline.kind, slot: notice.slot) else {
+            for delivery in staged.values { delivery.discard() }
             var metadata = metadata
             metadata["message_id"] = "\(JournalEvent.noticeSent.rawValue)"
             metadata["samverkan_sink"] = "journal"
@@ -94,6 +105,7 @@ struct Dispatcher: Sendable {
         }
         if !manual, route.digestAt != nil, !Self.isUrgent(notice.slot) {
             if case .deferTo(let instant) = digestDecision(claim, route: route, now: now) {
+                for delivery in staged.values { delivery.discard() }
                 logger.info(
                     "notice \(notice.id) is held for the digest at \(zone.rfc3339(instant))", metadata: metadata)
                 return Result(outcome: .deferred(until: instant), attempts: [])
@@ -104,7 +116,110 @@ struct Dispatcher: Sendable {
         let budgetEnd = notice.at < deadline.due ? deadline.due : notice.at.addingTimeInterval(86_400)
         return await send(
             outgoing, route: route, alreadyDelivered: alreadyDelivered, attempt: notice.attempts, budgetEnd: budgetEnd,
-            manual: manual, metadata: metadata, now: now)
+            manual: manual, metadata: metadata, now: now, staged: staged)
+    }
+
+    /// Renders a notice that falls due shortly, as of just after its time, and has the sinks of
+    /// its route that can stage it do so (`StagingSink`): at its time, delivering it is the
+    /// sinks' last step only. `waiting` is the notice as the store holds it before its claim.
+    ///
+    /// Not prepared (nil): a round's summary and overdue notices, which list who has answered
+    /// by the time they go; notices of a route with a digest; notices with no route.
+    func prepare(_ waiting: ClaimedNotice) async -> PreparedNotice? {
+        let claim = PreparedNotice.expectedClaim(of: waiting)
+        let notice = claim.notice
+        guard notice.slot != "summary", notice.slot != "overdue",
+            let route = route(agreement: claim.deadline.agreement, kind: claim.deadline.kind, slot: notice.slot),
+            route.digestAt == nil
+        else { return nil }
+        let asOf = notice.nextAttempt.addingTimeInterval(PreparedNotice.renderedAfter)
+        let (outgoing, situation, metadata) = render(claim, answered: [], now: asOf)
+        var staged: [String: StagedDelivery] = [:]
+        for name in Set(route.sinks) {
+            guard let sink = sinks[name] as? any StagingSink else { continue }
+            // A sink that cannot stage it now (a full disk) gets the notice at its time as usual.
+            if case .success(let delivery) = await sink.stage(outgoing) { staged[name] = delivery }
+        }
+        return PreparedNotice(
+            expected: PreparedNotice.withoutStamps(claim), renderedAsOf: asOf, outgoing: outgoing,
+            situation: situation, metadata: metadata, staged: staged)
+    }
+
+    /// The sink a claimed notice can go to together with others as a batch
+    /// (`deliverStaged`): its first attempt, prepared and still fitting, to a route whose only
+    /// sink staged it. Nil: it goes the usual way, one delivery of its own.
+    func batchSink(for claim: ClaimedNotice, prepared: PreparedNotice, now: Date) -> String? {
+        guard claim.notice.attempts == 1, claim.notice.slot != "breach", prepared.fits(claim, now: now),
+            let route = route(agreement: claim.deadline.agreement, kind: claim.deadline.kind, slot: claim.notice.slot),
+            route.digestAt == nil, let sink = route.sinks.first, route.sinks.allSatisfy({ $0 == sink }),
+            prepared.staged.keys.elementsEqual([sink])
+        else { return nil }
+        return sink
+    }
+
+    /// Delivers prepared notices staged by one sink (`batchSink`) in one step of that sink: a
+    /// burst due together appears at once. One result each, in order: `.again` for a notice the
+    /// sink could not take, whose staged work is gone (with the failed attempt): it goes the
+    /// usual way, rendered afresh (and retried, or sent to the fallback, as any other).
+    func deliverStaged(_ batch: [(claim: ClaimedNotice, prepared: PreparedNotice)], sink sinkName: String, now: Date)
+        async -> [StagedResult]
+    {
+        // Anything not staged for this sink (never so after `batchSink`) goes the usual way.
+        var results = batch.map { item -> StagedResult in
+            .again(
+                DeliveryRecord(
+                    noticeID: item.claim.notice.id, sink: sinkName, at: now, outcome: .transient,
+                    error: "not staged for \(sinkName)"))
+        }
+        let staged = batch.indices.compactMap { index in
+            batch[index].prepared.staged[sinkName].map { (index, $0) }
+        }
+        guard let sink = sinks[sinkName] as? any StagingSink else {
+            for item in batch { item.prepared.discard() }
+            return results
+        }
+        let started = ContinuousClock.now
+        let receipts = await sink.deliver(staged: staged.map(\.1))
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        for ((index, _), receipt) in zip(staged, receipts) {
+            let item = batch[index]
+            let id = item.claim.notice.id
+            var metadata = item.prepared.metadata
+            metadata["samverkan_sink"] = "\(sinkName)"
+            switch receipt {
+            case .success(let receipt):
+                metrics.delivered(sink: sinkName, seconds: seconds)
+                metadata["message_id"] = "\(JournalEvent.noticeSent.rawValue)"
+                logger.notice("notice \(id) delivered to \(sinkName): \(receipt.detail)", metadata: metadata)
+                results[index] = .delivered(
+                    Result(
+                        outcome: .sent(late: item.prepared.outgoing.late),
+                        attempts: [DeliveryRecord(noticeID: id, sink: sinkName, at: now, outcome: .ok)]))
+            case .failure(let error):
+                metrics.failed(sink: sinkName)
+                metadata["message_id"] = "\(JournalEvent.noticeFailed.rawValue)"
+                logger.warning(
+                    "notice \(id) could not be delivered to \(sinkName) as staged (\(error)); delivering it anew",
+                    metadata: metadata)
+                results[index] = .again(
+                    DeliveryRecord(noticeID: id, sink: sinkName, at: now, outcome: .transient, error: error.message))
+            }
+        }
+        return results
+    }
+
+    /// What `deliverStaged` did with one notice.
+    enum StagedResult: Sendable {
+        case delivered(Result)
+        /// Not delivered, and nothing of it is left staged: deliver it the usual way, and record
+        /// this failed attempt with that delivery's.
+        case again(DeliveryRecord)
+    }
+
+    /// Sent after its time: marked so in the store, or more than a minute after it.
+    static func isLate(_ notice: StoredNotice, now: Date) -> Bool {
+        notice.late || now.timeIntervalSince(notice.at) > 60
     }
 
     /// The text and the journal fields of a claimed notice.
@@ -113,7 +228,7 @@ struct Dispatcher: Sendable {
     {
         let notice = claim.notice
         let deadline = claim.deadline.deadline(notices: [notice.planned])
-        let late = notice.late || now.timeIntervalSince(notice.at) > 60
+        let late = Self.isLate(notice, now: now)
         let agreement = agreements[deadline.agreement]
         let obligation = agreement?.obligations.first { $0.id == deadline.obligation }
         let situation = NoticeRenderer.Situation(
@@ -149,15 +264,18 @@ struct Dispatcher: Sendable {
     /// then decides: sent, a retry while the budget lasts, the fallback, or a dead letter.
     func send(
         _ outgoing: OutgoingNotice, route: RouteConfig, alreadyDelivered: Set<String>, attempt attemptNumber: Int,
-        budgetEnd: Date, manual: Bool, metadata: Logger.Metadata, now: Date
+        budgetEnd: Date, manual: Bool, metadata: Logger.Metadata, now: Date, staged: [String: StagedDelivery] = [:]
     ) async -> Result {
         var metadata = metadata
         let pending = route.sinks.filter { !alreadyDelivered.contains($0) }
+        for (name, delivery) in staged where !pending.contains(name) { delivery.discard() }
+        var staged = staged
         var attempts: [DeliveryRecord] = []
         var transient: [String] = []
         var permanent: [String] = []
         for sinkName in pending {
-            switch await attempt(sinkName, outgoing, metadata: metadata, now: now) {
+            let stagedHere = staged.removeValue(forKey: sinkName)
+            switch await attempt(sinkName, outgoing, staged: stagedHere, metadata: metadata, now: now) {
             case .success(let record): attempts.append(record)
             case .failure(let failure):
                 attempts.append(failure.record)
@@ -213,12 +331,14 @@ struct Dispatcher: Sendable {
     }
 
     /// One delivery to one sink, logged and counted.
-    private func attempt(_ sinkName: String, _ outgoing: OutgoingNotice, metadata: Logger.Metadata, now: Date) async
-        -> Swift.Result<DeliveryRecord, AttemptFailure>
-    {
+    private func attempt(
+        _ sinkName: String, _ outgoing: OutgoingNotice, staged: StagedDelivery? = nil, metadata: Logger.Metadata,
+        now: Date
+    ) async -> Swift.Result<DeliveryRecord, AttemptFailure> {
         var metadata = metadata
         metadata["samverkan_sink"] = "\(sinkName)"
         guard let sink = sinks[sinkName], let gate = gates[sinkName] else {
+            staged?.discard()
             return .failure(
                 AttemptFailure(
                     record: DeliveryRecord(
@@ -231,7 +351,12 @@ struct Dispatcher: Sendable {
                 () async -> Swift.Result<(DeliveryReceipt, Duration), SinkError> in
                 let started = ContinuousClock.now
                 do throws(SinkError) {
-                    let receipt = try await sink.deliver(outgoing)
+                    let receipt: DeliveryReceipt
+                    if let staged, let staging = sink as? any StagingSink {
+                        receipt = try await staging.deliver(staged: staged)
+                    } else {
+                        receipt = try await sink.deliver(outgoing)
+                    }
                     return .success((receipt, ContinuousClock.now - started))
                 } catch {
                     return .failure(error)

@@ -180,7 +180,7 @@ actor Runtime {
                 "every agreement"
             }
         logger.debug(
-            "reconciled \(what): \(deadlines.count) deadlines planned in \(Self.milliseconds(storeStart - planStart)), stored in \(Self.milliseconds(stopwatch.now - storeStart))"
+            "reconciled \(what): \(deadlines.count) deadlines planned in \((storeStart - planStart).milliseconds), stored in \((stopwatch.now - storeStart).milliseconds)"
         )
         scheduler.wakeUp()
         return report
@@ -229,7 +229,7 @@ actor Runtime {
             dispatcher = try Dispatcher(
                 config: newConfig, stateDirectory: options.stateDirectory, logger: logger, metrics: metrics,
                 clock: clock)
-            logger.debug("config read in \(Self.milliseconds(stopwatch.now - loadStart))")
+            logger.debug("config read in \((stopwatch.now - loadStart).milliseconds)")
         } catch let error as ConfigError {
             return refuse(ReloadFailure(message: "config is invalid", details: error.errors.map(\.description)))
         } catch {
@@ -243,7 +243,7 @@ actor Runtime {
             newGeneration = try await store.recordGeneration(
                 fingerprint: newConfig.fingerprint, requestedBy: who, at: clock.now())
             logger.debug(
-                "generation recorded in \(Self.milliseconds(stopwatch.now - generationStart)); the reload took \(Self.milliseconds(stopwatch.now - loadStart))"
+                "generation recorded in \((stopwatch.now - generationStart).milliseconds); the reload took \((stopwatch.now - loadStart).milliseconds)"
             )
         } catch let error as CalendarError {
             return refuse(ReloadFailure(message: "cannot plan: \(error.message)", details: [error.message]))
@@ -274,13 +274,6 @@ actor Runtime {
             ReloadView(
                 generation: generation, changed: changed, summary: summary,
                 warnings: newConfig.warnings.map(\.description)))
-    }
-
-    /// "12.3 ms", for the debug lines that time a reload's steps.
-    private static func milliseconds(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        let value = Double(seconds) * 1000 + Double(attoseconds) / 1e15
-        return "\((value * 10).rounded() / 10) ms"
     }
 
     private func refuse(_ failure: ReloadFailure) -> Result<ReloadView, ReloadFailure> {

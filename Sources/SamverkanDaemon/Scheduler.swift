@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SamverkanConfig
 import SamverkanCore
+import SamverkanSinks
 import SamverkanStore
 
 /// Something that wakes the scheduler at a wall-clock instant: the timerfd in the daemon, a
@@ -30,6 +31,14 @@ actor Scheduler {
     /// How many due notices one claim takes (one transaction, one fsync): a burst of notices due
     /// together is claimed at once, and all of a claim is handed to the sinks at once.
     static let claimBatch = 1024
+    /// Notices due within this long of the next due instant are prepared before it: rendered,
+    /// and written ahead by the sinks that can (`PreparedNotice`). A burst due together then
+    /// appears within milliseconds of its time instead of after every render and file sync.
+    static let prepareLead: TimeInterval = 2
+    /// `prepareLead`, or 0 to prepare nothing (tests compare with and without).
+    private(set) var prepareLead = Scheduler.prepareLead
+    /// Preparing needs a little time; a notice due sooner than this is delivered as it comes.
+    static let prepareMinimum: TimeInterval = 0.2
     /// After a store error the loop tries again after this long (a full disk, a locked file).
     static let storeRetry: Duration = .seconds(5)
 
@@ -61,6 +70,13 @@ actor Scheduler {
     private var pings: [CheckedContinuation<Void, Never>] = []
     private var wedged = false
     private(set) var loops = 0
+    /// Notices prepared ahead of their time, by id, and how far ahead the store was looked at:
+    /// every notice due before `preparedBefore` that was waiting then is in `prepared`.
+    private var prepared: [String: PreparedNotice] = [:]
+    private var preparedBefore: Date?
+    /// How many claimed notices had been prepared, and how many went out in a sink's batch (tests).
+    private(set) var claimedPrepared = 0
+    private(set) var deliveredInBatches = 0
     /// Notices handed to sinks since start, for tests and `status`.
     private(set) var delivered = 0
 
@@ -74,6 +90,9 @@ actor Scheduler {
     /// A new sink set after a reload.
     func use(_ dispatcher: Dispatcher) {
         self.dispatcher = dispatcher
+        // Rendered with the old config and staged by the old sinks.
+        discardPrepared { _ in true }
+        preparedBefore = nil
         wake.signal()
     }
 
@@ -105,6 +124,13 @@ actor Scheduler {
             if case .clockChanged = event { Task { await self?.noteClockChange() } }
             wake.signal()
         }
+    }
+
+    /// Prepares notices this long ahead, or not at all (0).
+    func usePrepareLead(_ seconds: TimeInterval) {
+        prepareLead = max(0, seconds)
+        discardPrepared { _ in true }
+        preparedBefore = nil
     }
 
     /// Uses another timer (unit tests).
@@ -144,6 +170,8 @@ actor Scheduler {
                 }
             }
         }
+        discardPrepared { _ in true }
+        preparedBefore = nil
         answerPings()
     }
 
@@ -171,12 +199,28 @@ actor Scheduler {
                 await deliver(missed.toSend)
                 return .again
             }
+            let claimStart = ContinuousClock.now
             let due = try await store.claimDue(now: now, limit: Self.claimBatch)
             if !due.isEmpty {
+                logger.debug(
+                    "claimed \(due.count) due notices in \((ContinuousClock.now - claimStart).milliseconds), \(due.count { prepared[$0.notice.id] != nil }) of them prepared"
+                )
                 await deliver(due)
                 return .again
             }
+            // Whatever was prepared for a time now past was not claimed: cancelled, moved, done.
+            discardPrepared { $0.expected.notice.nextAttempt <= now }
             let next = try await store.nextDue()
+            if let next, prepareLead > 0, preparedBefore.map({ next >= $0 }) ?? true {
+                let lead = next.timeIntervalSince(now)
+                if lead > prepareLead {
+                    return .sleep(until: [next.addingTimeInterval(-prepareLead), replanAt].compactMap { $0 }.min())
+                }
+                if lead >= Self.prepareMinimum {
+                    try await prepare(from: next)
+                    return .again
+                }
+            }
             return .sleep(until: [next, replanAt].compactMap { $0 }.min())
         } catch {
             logger.critical(
@@ -186,10 +230,53 @@ actor Scheduler {
         }
     }
 
+    /// Prepares the notices due from `next` to `prepareLead` after it (at most `claimBatch`),
+    /// many side by side.
+    private func prepare(from next: Date) async throws(StoreError) {
+        let until = next.addingTimeInterval(prepareLead)
+        let found = try await store.waiting(from: next, before: until, limit: Self.claimBatch)
+        // When the batch is full, the rest of its last instant is not prepared (nor looked for again).
+        preparedBefore =
+            found.count == Self.claimBatch
+            ? Date(timeIntervalSince1970: found[found.count - 1].notice.nextAttempt.timeIntervalSince1970.nextUp)
+            : until
+        let waiting = found.filter { prepared[$0.notice.id] == nil }
+        let dispatcher = self.dispatcher
+        let made = await withTaskGroup(of: PreparedNotice?.self) { group in
+            var rest = waiting[...]
+            var made: [PreparedNotice] = []
+            for _ in 0..<Self.deliveryWindow {
+                guard let notice = rest.popFirst() else { break }
+                group.addTask { await dispatcher.prepare(notice) }
+            }
+            while let result = await group.next() {
+                if let result { made.append(result) }
+                if let notice = rest.popFirst() { group.addTask { await dispatcher.prepare(notice) } }
+            }
+            return made
+        }
+        for notice in made { prepared[notice.expected.notice.id] = notice }
+        logger.debug(
+            "prepared \(made.count) of \(waiting.count) notices due from \(dispatcher.zone.rfc3339(next)) for \(prepareLead) s"
+        )
+    }
+
+    private func discardPrepared(where stale: (PreparedNotice) -> Bool) {
+        for (id, notice) in prepared where stale(notice) {
+            notice.discard()
+            prepared[id] = nil
+        }
+    }
+
     /// Delivers claimed notices, each sink taking as many at once as it can, and records each
     /// outcome in the store.
     private func deliver(_ claims: [ClaimedNotice]) async {
         let dispatcher = self.dispatcher
+        var preparedHere: [String: PreparedNotice] = [:]
+        for claim in claims {
+            if let notice = prepared.removeValue(forKey: claim.notice.id) { preparedHere[claim.notice.id] = notice }
+        }
+        claimedPrepared += preparedHere.count
         let store = self.store
         let clock = self.clock
         let logger = self.logger
@@ -207,6 +294,7 @@ actor Scheduler {
             }
         }
         for (route, members) in digests {
+            for member in members { preparedHere.removeValue(forKey: member.notice.id)?.discard() }
             let results = await dispatcher.deliverDigest(members, route: route, now: now)
             await Self.record(
                 results.map {
@@ -224,25 +312,47 @@ actor Scheduler {
         // came in while the one before was being written. An outcome waits at most for one
         // commit, never for a slow delivery of another notice; until then the notice stays
         // `sending`, so a crash sends it again (same id).
+        // Prepared notices whose only sink staged them go to it in one batch per sink: a burst due
+        // together appears at once, with no task of its own per notice.
+        var batches: [String: [(claim: ClaimedNotice, prepared: PreparedNotice)]] = [:]
+        var separate: [ClaimedNotice] = []
+        for claim in single {
+            if let prepared = preparedHere[claim.notice.id],
+                let sink = dispatcher.batchSink(for: claim, prepared: prepared, now: now)
+            {
+                preparedHere[claim.notice.id] = nil
+                batches[sink, default: []].append((claim, prepared))
+            } else {
+                separate.append(claim)
+            }
+        }
         enum Progress: Sendable {
             case delivered(FinishedDelivery)
+            /// A batch's outcomes, and the notices of it to deliver the usual way after all.
+            case batch([FinishedDelivery], again: [(ClaimedNotice, DeliveryRecord)])
             case recorded
         }
         await withTaskGroup(of: Progress.self) { group in
-            var waiting = single[...]
+            var waiting = separate[...]
             var running = 0
+            // Failed attempts of batched notices, recorded with their delivery the usual way.
+            var earlier: [String: DeliveryRecord] = [:]
             // Outcomes waiting for the commit under way; the loop ends only once it is empty.
             var finished: [FinishedDelivery] = []
             var recording = false
             func launch(_ group: inout TaskGroup<Progress>) {
                 while running < Self.deliveryWindow, let claim = waiting.popFirst() {
                     running += 1
+                    let prepared = preparedHere.removeValue(forKey: claim.notice.id)
+                    let before = earlier.removeValue(forKey: claim.notice.id)
                     group.addTask {
                         let result = await Self.attempt(
-                            claim, dispatcher: dispatcher, store: store, clock: clock, manual: false)
+                            claim, dispatcher: dispatcher, store: store, clock: clock, manual: false, prepared: prepared
+                        )
                         return .delivered(
                             FinishedDelivery(
-                                noticeID: claim.notice.id, attempts: result.attempts, outcome: result.outcome))
+                                noticeID: claim.notice.id, attempts: (before.map { [$0] } ?? []) + result.attempts,
+                                outcome: result.outcome))
                     }
                 }
             }
@@ -256,6 +366,24 @@ actor Scheduler {
                     return .recorded
                 }
             }
+            for (sink, batch) in batches {
+                group.addTask {
+                    var done: [FinishedDelivery] = []
+                    var again: [(ClaimedNotice, DeliveryRecord)] = []
+                    let results = await dispatcher.deliverStaged(batch, sink: sink, now: clock.now())
+                    for (item, result) in zip(batch, results) {
+                        switch result {
+                        case .delivered(let result):
+                            done.append(
+                                FinishedDelivery(
+                                    noticeID: item.claim.notice.id, attempts: result.attempts, outcome: result.outcome))
+                        case .again(let attempt):
+                            again.append((item.claim, attempt))
+                        }
+                    }
+                    return .batch(done, again: again)
+                }
+            }
             launch(&group)
             while let progress = await group.next() {
                 switch progress {
@@ -263,6 +391,12 @@ actor Scheduler {
                     running -= 1
                     launch(&group)
                     finished.append(done)
+                case .batch(let done, let again):
+                    deliveredInBatches += done.count
+                    finished += done
+                    for (claim, attempt) in again { earlier[claim.notice.id] = attempt }
+                    waiting += again.map(\.0)
+                    launch(&group)
                 case .recorded:
                     recording = false
                 }
@@ -298,7 +432,8 @@ actor Scheduler {
 
     /// One claimed notice rendered and handed to its sinks; the outcome is not recorded yet.
     private static func attempt(
-        _ claim: ClaimedNotice, dispatcher: Dispatcher, store: any DeadlineStore, clock: any WallClock, manual: Bool
+        _ claim: ClaimedNotice, dispatcher: Dispatcher, store: any DeadlineStore, clock: any WallClock, manual: Bool,
+        prepared: PreparedNotice? = nil
     ) async -> Dispatcher.Result {
         let id = claim.notice.id
         var answered: Set<String> = []
@@ -313,7 +448,8 @@ actor Scheduler {
                 ((try? await store.deliveries(noticeID: id)) ?? []).filter { $0.outcome == .ok }.map(\.sink))
         }
         return await dispatcher.deliver(
-            claim, answered: answered, alreadyDelivered: alreadyDelivered, manual: manual, now: clock.now())
+            claim, answered: answered, alreadyDelivered: alreadyDelivered, manual: manual, now: clock.now(),
+            prepared: prepared)
     }
 
     /// One notice delivered and recorded at once (a retry asked for by hand).

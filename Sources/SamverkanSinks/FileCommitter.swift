@@ -5,29 +5,33 @@ import Synchronization
     import Glibc
 #endif
 
-/// Group commit of the file sink's renames: the files of one directory that were written and
-/// synced while a commit was under way are renamed into place together by the next commit, with
-/// one `fsync` of the directory for all of them.
+/// The file sink's writes: each file is written and synced under a temporary name, renamed into
+/// place, and its name made durable by an `fsync` of the directory that is shared with every file
+/// renamed meanwhile (a group commit).
 ///
 /// Writing each file on its own costs two waits for the disk per notice, one after the other: the
 /// `fsync` of the file, and the `fsync` of the directory after its rename. Here:
 ///
 /// 1. each notice is written under a temporary name and `fsync`ed by its own delivery, on a thread
 ///    of `threads`, many side by side, so their fsyncs overlap on the disk (and, on a journalled
-///    file system, share journal commits);
-/// 2. a commit takes every file synced and waiting (at most `batchLimit`), renames each to its
-///    final name, and `fsync`s the directory once for all of them.
+///    file system, share journal commits); the file sink can do this ahead of the notice's time
+///    (`StagingSink`);
+/// 2. a renamer takes every file that is waiting and renames it to its final name at once: a
+///    file is visible as soon as it is its turn, never held back by a directory sync;
+/// 3. a syncer `fsync`s the directory once for every file renamed before the sync began; the
+///    files renamed during a sync wait for the next one (at most one sync at a time, and one
+///    right after the other while files keep coming).
 ///
 /// A file is reported delivered only after its data and its directory entry are durable (after
-/// step 2); a file that failed at any step is reported as a transient failure and its temporary
-/// file removed, the others of its batch are not affected. A failed `fsync` of the directory fails
-/// the whole batch (the files are in place, but maybe not after a power loss): they are sent
-/// again, and a rewrite replaces a file with the same bytes.
+/// step 3); a file that failed at any step is reported as a transient failure and its temporary
+/// file removed, the others are not affected. A failed `fsync` of the directory fails its whole
+/// group (the files are in place, but maybe not after a power loss): they are sent again, and a
+/// rewrite replaces a file with the same bytes.
 ///
 /// Nothing runs while nothing is waiting: the first file of an idle committer starts a drain on a
-/// thread of `committers`, which commits until the queue is empty (no timer, no polling).
+/// thread of `committers`, which works until its queue is empty (no timer, no polling).
 final class FileCommitter: Sendable {
-    /// At most this many files go into one commit.
+    /// How many deliveries the file sink takes at once (`FileSink.concurrentDeliveries`).
     static let batchLimit = 256
 
     /// Threads for the blocking writes and fsyncs of the files, many side by side (concurrent
@@ -38,10 +42,10 @@ final class FileCommitter: Sendable {
         return pool
     }()
 
-    /// ... and for the drains that rename them into place: one per directory at a time, never
-    /// queued behind the writes.
+    /// ... and for the renamers and syncers: one of each per directory at a time, never queued
+    /// behind the writes.
     static let committers: NIOThreadPool = {
-        let pool = NIOThreadPool(numberOfThreads: 2)
+        let pool = NIOThreadPool(numberOfThreads: 4)
         pool.start()
         return pool
     }()
@@ -52,94 +56,191 @@ final class FileCommitter: Sendable {
         var fileName: String
     }
 
+    private typealias Done = CheckedContinuation<[Result<Void, SinkError>], Never>
+
+    /// Files committed together (one delivery, or a batch of staged ones), with one result each.
     private struct Request: Sendable {
-        var staged: Staged
-        var done: CheckedContinuation<Result<Void, SinkError>, Never>
+        var files: [Staged]
+        var done: Done
     }
 
-    private struct Queue {
-        var waiting: [Request] = []
-        var draining = false
+    /// A request whose files were renamed (or failed to be), waiting for a sync of the directory.
+    private struct Renamed: Sendable {
+        var results: [Result<Void, SinkError>]
+        var done: Done
+    }
+
+    private struct Queues {
+        /// Staged files waiting to be renamed, and whether a renamer is at work.
+        var renaming: [Request] = []
+        var renamer = false
+        /// Renamed files waiting for a sync of the directory, and whether a syncer is at work.
+        var syncing: [Renamed] = []
+        var syncer = false
     }
 
     let directory: String
     let mode: mode_t
-    private let queue = Mutex(Queue())
+    private let queues = Mutex(Queues())
     /// Makes temporary names unique, so that two writes of one notice never share one.
     private let sequence = Atomic<Int>(0)
     private let commits = Atomic<Int>(0)
 
-    /// How many group commits ran (tests: notices handed over together share them).
+    /// How many syncs of the directory ran (tests: files renamed together share them).
     var commitCount: Int { commits.load(ordering: .relaxed) }
 
     init(directory: String, mode: mode_t) {
         self.directory = directory
         self.mode = mode
+        Self.removeLeftovers(in: directory)
     }
 
-    /// Writes `content` as `directory/fileName`, durably, with the next commit.
+    /// Temporary files are `.tmp-PID-N-NAME`: hidden, and named by the process that wrote them.
+    static let temporaryPrefix = ".tmp-"
+
+    /// The directories this process has swept: once each, at its first sink (a reload makes new
+    /// sinks while the old ones may still be writing).
+    private static let swept = Mutex<Set<String>>([])
+
+    /// Removes the temporary files of processes that are gone: a crash between a file's write and
+    /// its rename, or a staged notice that was never delivered. Another live process's files
+    /// (a second daemon writing into the same directory) are left alone.
+    static func removeLeftovers(in directory: String) {
+        guard swept.withLock({ $0.insert(directory).inserted }), let listing = opendir(directory) else { return }
+        defer { closedir(listing) }
+        let ownPID = getpid()
+        while let entry = readdir(listing) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.hasPrefix(temporaryPrefix),
+                let pid = pid_t(name.dropFirst(temporaryPrefix.count).prefix { $0 != "-" })
+            else { continue }
+            // Our own pid here is an earlier process's that had it: nothing of ours is written yet.
+            if pid == ownPID || (kill(pid, 0) != 0 && errno == ESRCH) {
+                unlink(directory + "/" + name)
+            }
+        }
+    }
+
+    /// Writes `content` as `directory/fileName`, durably.
     func write(_ content: [UInt8], as fileName: String) async -> Result<Void, SinkError> {
-        let staged: Result<Staged, SinkError>
+        switch await stage(content, as: fileName) {
+        case .success(let file): await commit(file)
+        case .failure(let error): .failure(error)
+        }
+    }
+
+    /// Step 1 on a thread of `threads`: the file written under its temporary name and synced.
+    func stage(_ content: [UInt8], as fileName: String) async -> Result<Staged, SinkError> {
         do {
-            staged = try await Self.threads.runIfActive { self.stage(content, as: fileName) }
+            return try await Self.threads.runIfActive { self.stageNow(content, as: fileName) }
         } catch {
             return .failure(SinkError(.transient, "cannot write \(fileName): the I/O threads are stopped (\(error))"))
         }
-        guard case .success(let file) = staged else { return staged.map { _ in () } }
-        return await withCheckedContinuation { (done: CheckedContinuation<Result<Void, SinkError>, Never>) in
-            let startDrain = queue.withLock { queue -> Bool in
-                queue.waiting.append(Request(staged: file, done: done))
-                guard !queue.draining else { return false }
-                queue.draining = true
+    }
+
+    /// Steps 2 and 3: a staged file renamed into place, then its name made durable; returns once
+    /// it is.
+    func commit(_ file: Staged) async -> Result<Void, SinkError> {
+        await commit([file])[0]
+    }
+
+    /// Steps 2 and 3 for many staged files at once: one rename pass and one sync for all of them,
+    /// and one result each, in order.
+    func commit(_ files: [Staged]) async -> [Result<Void, SinkError>] {
+        guard !files.isEmpty else { return [] }
+        return await withCheckedContinuation { (done: Done) in
+            let start = queues.withLock { queues -> Bool in
+                queues.renaming.append(Request(files: files, done: done))
+                guard !queues.renamer else { return false }
+                queues.renamer = true
                 return true
             }
-            guard startDrain else { return }
-            Self.committers.submit { state in
-                guard case .active = state else {
-                    self.failAll("the I/O threads are stopped")
-                    return
+            if start { run { $0.drainRenames() } }
+        }
+    }
+
+    /// Runs `work` on a thread of `committers`; fails everything waiting when they are stopped.
+    private func run(_ work: @escaping @Sendable (FileCommitter) -> Void) {
+        Self.committers.submit { state in
+            guard case .active = state else {
+                self.failAll("the I/O threads are stopped")
+                return
+            }
+            work(self)
+        }
+    }
+
+    /// Renames until nothing waits, handing each request on to the syncer.
+    private func drainRenames() {
+        while true {
+            let batch = queues.withLock { queues -> [Request] in
+                let batch = queues.renaming
+                queues.renaming = []
+                if batch.isEmpty { queues.renamer = false }
+                return batch
+            }
+            if batch.isEmpty { return }
+            for request in batch {
+                let results = request.files.map(renameNow)
+                guard results.contains(where: { (try? $0.get()) != nil }) else {
+                    request.done.resume(returning: results)
+                    continue
                 }
-                self.drain()
+                let start = queues.withLock { queues -> Bool in
+                    queues.syncing.append(Renamed(results: results, done: request.done))
+                    guard !queues.syncer else { return false }
+                    queues.syncer = true
+                    return true
+                }
+                if start { run { $0.drainSyncs() } }
             }
         }
     }
 
-    /// Commits batches until nobody waits. Runs on the thread of `committers`.
-    private func drain() {
+    /// Syncs the directory until nothing waits; each sync covers every file renamed before it.
+    private func drainSyncs() {
         while true {
-            let batch = queue.withLock { queue -> [Request] in
-                let batch = Array(queue.waiting.prefix(Self.batchLimit))
-                queue.waiting.removeFirst(batch.count)
-                if batch.isEmpty { queue.draining = false }
-                return batch
+            let group = queues.withLock { queues -> [Renamed] in
+                let group = queues.syncing
+                queues.syncing = []
+                if group.isEmpty { queues.syncer = false }
+                return group
             }
-            if batch.isEmpty { return }
-            let results = commit(batch.map { .success($0.staged) })
-            for (request, result) in zip(batch, results) { request.done.resume(returning: result) }
+            if group.isEmpty { return }
+            let synced = syncDirectory()
+            for renamed in group { renamed.done.resume(returning: renamed.results.map { $0.flatMap { synced } }) }
         }
     }
 
     private func failAll(_ reason: String) {
-        let waiting = queue.withLock { queue -> [Request] in
-            let waiting = queue.waiting
-            queue.waiting = []
-            queue.draining = false
-            return waiting
+        let (renaming, syncing) = queues.withLock { queues -> ([Request], [Renamed]) in
+            defer { queues = Queues() }
+            return (queues.renaming, queues.syncing)
         }
-        for request in waiting {
-            unlink(request.staged.temporary)
+        for request in renaming {
+            for file in request.files { unlink(file.temporary) }
             request.done.resume(
-                returning: .failure(SinkError(.transient, "cannot write \(request.staged.fileName): \(reason)")))
+                returning: request.files.map {
+                    .failure(SinkError(.transient, "cannot write \($0.fileName): \(reason)"))
+                })
+        }
+        for renamed in syncing {
+            renamed.done.resume(
+                returning: renamed.results.map { _ in
+                    .failure(SinkError(.transient, "cannot sync \(directory): \(reason)"))
+                })
         }
     }
 
-    /// Step 1: the file written under a temporary name and synced.
-    func stage(_ content: [UInt8], as fileName: String) -> Result<Staged, SinkError> {
+    /// Step 1 on this thread.
+    func stageNow(_ content: [UInt8], as fileName: String) -> Result<Staged, SinkError> {
         if mkdir(directory, 0o750) != 0 && errno != EEXIST {
             return .failure(SinkError(.transient, "cannot create \(directory): \(Self.reason())"))
         }
         let number = sequence.wrappingAdd(1, ordering: .relaxed).oldValue
-        let temporary = directory + "/.tmp-\(getpid())-\(number)-" + fileName
+        let temporary = directory + "/" + Self.temporaryPrefix + "\(getpid())-\(number)-" + fileName
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else {
             return .failure(SinkError(.transient, "cannot create \(temporary): \(Self.reason())"))
@@ -155,39 +256,34 @@ final class FileCommitter: Sendable {
         return .success(Staged(temporary: temporary, fileName: fileName))
     }
 
-    /// Step 2 for written files; one result per file, in order.
-    func commit(_ files: [Result<Staged, SinkError>]) -> [Result<Void, SinkError>] {
-        commits.add(1, ordering: .relaxed)
-        var results = files.map { $0.map { _ in () } }
-        var renamed: [Int] = []
-        for (index, file) in files.enumerated() {
-            guard case .success(let staged) = file else { continue }
-            let final = directory + "/" + staged.fileName
-            if rename(staged.temporary, final) == 0 {
-                renamed.append(index)
-            } else {
-                results[index] = .failure(SinkError(.transient, "cannot rename to \(final): \(Self.reason())"))
-                unlink(staged.temporary)
-            }
+    /// Step 2 on this thread: the rename; the temporary file is removed when it fails.
+    func renameNow(_ staged: Staged) -> Result<Void, SinkError> {
+        let final = directory + "/" + staged.fileName
+        guard rename(staged.temporary, final) == 0 else {
+            let failure = SinkError(.transient, "cannot rename to \(final): \(Self.reason())")
+            unlink(staged.temporary)
+            return .failure(failure)
         }
-        if !renamed.isEmpty {
-            let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            let synced = directoryFD >= 0 && fsync(directoryFD) == 0
-            let failure = synced ? "" : Self.reason()
-            if directoryFD >= 0 { close(directoryFD) }
-            if !synced {
-                for index in renamed {
-                    results[index] = .failure(
-                        SinkError(.transient, "cannot sync the directory \(directory): \(failure)"))
-                }
-            }
-        }
-        return results
+        return .success(())
     }
 
-    /// Both steps for a batch on this thread (tests).
+    /// Step 3 on this thread: one fsync of the directory.
+    func syncDirectory() -> Result<Void, SinkError> {
+        commits.add(1, ordering: .relaxed)
+        let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let synced = directoryFD >= 0 && fsync(directoryFD) == 0
+        let failure = synced ? "" : Self.reason()
+        if directoryFD >= 0 { close(directoryFD) }
+        return synced
+            ? .success(()) : .failure(SinkError(.transient, "cannot sync the directory \(directory): \(failure)"))
+    }
+
+    /// All three steps for a batch on this thread, with one sync of the directory (tests).
     func commit(_ files: [(content: [UInt8], fileName: String)]) -> [Result<Void, SinkError>] {
-        commit(files.map { stage($0.content, as: $0.fileName) })
+        let renamed = files.map { file in stageNow(file.content, as: file.fileName).flatMap(renameNow) }
+        guard renamed.contains(where: { (try? $0.get()) != nil }) else { return renamed }
+        let synced = syncDirectory()
+        return renamed.map { $0.flatMap { synced } }
     }
 
     /// Writes everything, through short writes and interruptions; the error's text on failure.

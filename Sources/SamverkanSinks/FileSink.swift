@@ -47,6 +47,16 @@ public struct FileSink: NoticeSink {
     }
 
     public func deliver(_ notice: OutgoingNotice) async throws(SinkError) -> DeliveryReceipt {
+        let (content, fileName) = try render(notice)
+        // The write and the fsyncs block: the committer runs them on threads of its own, side by
+        // side with the other notices handed to this sink meanwhile (their fsyncs overlap; one
+        // rename pass and one fsync of the directory for all of them), and the event loops never
+        // wait for a disk.
+        try await committer.write(content, as: fileName).get()
+        return DeliveryReceipt(detail: directory + "/" + fileName)
+    }
+
+    private func render(_ notice: OutgoingNotice) throws(SinkError) -> (content: [UInt8], fileName: String) {
         let content: [UInt8]
         switch format {
         case .json:
@@ -65,12 +75,33 @@ public struct FileSink: NoticeSink {
                 notice: notice, from: from, replyTo: nil, date: date, zone: zone, hostname: hostname)
             content = Array(message.rendered(.lf).utf8)
         }
-        let fileName = NoticeID.fileName(notice.id) + "." + format.rawValue
-        // The write and the fsyncs block: the committer runs them on threads of its own, side by
-        // side with the other notices handed to this sink meanwhile (their fsyncs overlap; one
-        // rename pass and one fsync of the directory for all of them), and the event loops never
-        // wait for a disk.
-        try await committer.write(content, as: fileName).get()
-        return DeliveryReceipt(detail: directory + "/" + fileName)
+        return (content, NoticeID.fileName(notice.id) + "." + format.rawValue)
+    }
+}
+
+extension FileSink: StagingSink {
+    /// Writes and syncs the file under its temporary name; nothing shows under the final name.
+    public func stage(_ notice: OutgoingNotice) async -> Result<StagedDelivery, SinkError> {
+        let content: [UInt8]
+        let fileName: String
+        do throws(SinkError) {
+            (content, fileName) = try render(notice)
+        } catch {
+            return .failure(error)
+        }
+        return await committer.stage(content, as: fileName).map(StagedDelivery.init(file:))
+    }
+
+    /// Renames the staged file into place with the next group commit.
+    public func deliver(staged: StagedDelivery) async throws(SinkError) -> DeliveryReceipt {
+        try await deliver(staged: [staged])[0].get()
+    }
+
+    /// Renames the staged files into place in one pass, synced together.
+    public func deliver(staged: [StagedDelivery]) async -> [Result<DeliveryReceipt, SinkError>] {
+        let results = await committer.commit(staged.map(\.file))
+        return zip(staged, results).map { delivery, result in
+            result.map { DeliveryReceipt(detail: directory + "/" + delivery.file.fileName) }
+        }
     }
 }

@@ -49,6 +49,11 @@ public protocol DeadlineStore: Sendable {
     /// most `limit`: marked `sending` (attempts + 1) and committed before they are returned.
     func claimDue(now: Date, limit: Int) async throws(StoreError) -> [ClaimedNotice]
 
+    /// Pending and failed notices whose `next_attempt` is in `from..<before`, earliest first, at
+    /// most `limit`, with their deadlines, as they are now: nothing is claimed (the scheduler
+    /// prepares them shortly before they fall due).
+    func waiting(from: Date, before: Date, limit: Int) async throws(StoreError) -> [ClaimedNotice]
+
     /// Notices left in `sending` by a crash, to be sent again with the same id (attempts + 1).
     func recoverSending(now: Date) async throws(StoreError) -> [ClaimedNotice]
 

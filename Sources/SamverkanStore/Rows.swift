@@ -173,6 +173,14 @@ enum Rows {
         return byDeadline
     }
 
+    /// The notices a statement selects (`noticeColumns`), read through a cursor: no row is copied.
+    static func notices(_ statement: Statement, arguments: StatementArguments) throws -> [StoredNotice] {
+        let rows = try Row.fetchCursor(statement, arguments: arguments)
+        var notices: [StoredNotice] = []
+        while let row = try rows.next() { notices.append(try notice(row)) }
+        return notices
+    }
+
     static func notice(id: String, _ db: Database) throws -> StoredNotice? {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT \(noticeColumns) FROM notice WHERE id = ?"), arguments: [id])
             .map(notice)
@@ -180,21 +188,32 @@ enum Rows {
 
     /// Notices with their deadlines, each deadline read once.
     static func claimed(_ notices: [StoredNotice], _ db: Database) throws -> [ClaimedNotice] {
-        var cache: [String: StoredDeadline] = [:]
-        var claimed: [ClaimedNotice] = []
-        for notice in notices {
-            let owner: StoredDeadline
-            if let cached = cache[notice.deadlineID] {
-                owner = cached
-            } else {
-                guard let loaded = try deadline(id: notice.deadlineID, db) else {
-                    throw StoreError(.database, "notice \(notice.id) has no deadline \(notice.deadlineID)")
-                }
-                cache[notice.deadlineID] = loaded
-                owner = loaded
+        let owners = try deadlines(ids: Array(Set(notices.map(\.deadlineID))), db)
+        return try notices.map { notice in
+            guard let owner = owners[notice.deadlineID] else {
+                throw StoreError(.database, "notice \(notice.id) has no deadline \(notice.deadlineID)")
             }
-            claimed.append(ClaimedNotice(notice: notice, deadline: owner))
+            return ClaimedNotice(notice: notice, deadline: owner)
         }
-        return claimed
+    }
+
+    /// Deadlines by id: one query per 500 ids instead of one per id (a burst of notices due
+    /// together is claimed in one transaction).
+    static func deadlines(ids: [String], _ db: Database) throws -> [String: StoredDeadline] {
+        var found: [String: StoredDeadline] = [:]
+        var start = 0
+        while start < ids.count {
+            let chunk = Array(ids[start..<min(ids.count, start + 500)])
+            start += chunk.count
+            let marks = chunk.map { _ in "?" }.joined(separator: ", ")
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(sql: "SELECT \(deadlineColumns) FROM deadline WHERE id IN (\(marks))"),
+                arguments: StatementArguments(chunk))
+            while let row = try rows.next() {
+                let owner = try deadline(row)
+                found[owner.id] = owner
+            }
+        }
+        return found
     }
 }

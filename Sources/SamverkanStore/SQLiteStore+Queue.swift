@@ -44,16 +44,29 @@ extension SQLiteStore {
 
     public func claimDue(now: Date, limit: Int) async throws(StoreError) -> [ClaimedNotice] {
         try await write("claim due notices") { db in
-            let due = try Row.fetchAll(
+            let due = try Rows.notices(
                 db.cachedStatement(
                     sql: """
                         SELECT \(Rows.noticeColumns) FROM notice
                         WHERE state IN ('pending', 'failed') AND next_attempt <= ?
                         ORDER BY next_attempt, id LIMIT ?
                         """),
-                arguments: [now.timeIntervalSince1970, max(0, limit)]
-            ).map(Rows.notice)
+                arguments: [now.timeIntervalSince1970, max(0, limit)])
             return try Rows.claimed(try due.map { try Self.claim($0, late: false, now: now, db) }, db)
+        }
+    }
+
+    public func waiting(from: Date, before: Date, limit: Int) async throws(StoreError) -> [ClaimedNotice] {
+        try await read("read the notices due next") { db in
+            let notices = try Rows.notices(
+                db.cachedStatement(
+                    sql: """
+                        SELECT \(Rows.noticeColumns) FROM notice
+                        WHERE state IN ('pending', 'failed') AND next_attempt >= ? AND next_attempt < ?
+                        ORDER BY next_attempt, id LIMIT ?
+                        """),
+                arguments: [from.timeIntervalSince1970, before.timeIntervalSince1970, max(0, limit)])
+            return try Rows.claimed(notices, db)
         }
     }
 

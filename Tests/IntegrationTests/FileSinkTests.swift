@@ -28,11 +28,15 @@ struct FileSinkTests {
         let file = state.appendingPathComponent("outbox/\(NoticeID.fileName(noticeID)).json")
         let appeared = try await eventually(timeout: .seconds(15)) { FileManager.default.fileExists(atPath: file.path) }
         #expect(appeared, "no \(file.path); stderr:\n\(daemon.stderr)")
-        let attributes = try FileManager.default.attributesOfItem(atPath: file.path)
-        let written = try #require(attributes[.modificationDate] as? Date)
-        // File times come from the kernel's coarse clock, up to a tick (≤ 10 ms) behind.
-        #expect(written >= due.addingTimeInterval(-0.02), "written before its time: \(written) < \(due)")
-        #expect(written.timeIntervalSince(due) < 1.0, "written \(written.timeIntervalSince(due)) s after its time")
+        // The content is written ahead under a hidden name; the rename at its time, which gives
+        // the file its name, sets its status-change time. File times come from the kernel's
+        // coarse clock, up to a tick (≤ 10 ms) behind.
+        var info = stat()
+        #expect(stat(file.path, &info) == 0)
+        let named = Date(
+            timeIntervalSince1970: TimeInterval(info.st_ctim.tv_sec) + TimeInterval(info.st_ctim.tv_nsec) / 1e9)
+        #expect(named >= due.addingTimeInterval(-0.02), "named before its time: \(named) < \(due)")
+        #expect(named.timeIntervalSince(due) < 1.0, "named \(named.timeIntervalSince(due)) s after its time")
         let notice = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any]
         #expect(notice?["id"] as? String == noticeID)
         #expect(notice?["slot"] as? String == "due")

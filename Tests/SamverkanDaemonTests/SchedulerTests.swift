@@ -76,7 +76,15 @@ struct Harness {
         return steps
     }
 
-    var files: [String] { (try? FileManager.default.contentsOfDirectory(atPath: outbox))?.sorted() ?? [] }
+    /// The files in the outbox, without hidden ones (notices written ahead of their time).
+    var files: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: outbox)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+    }
+
+    /// The hidden files in the outbox: notices written ahead under a temporary name.
+    var hiddenFiles: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: outbox)) ?? []).filter { $0.hasPrefix(".") }.sorted()
+    }
 
     func notices(_ states: Set<NoticeState>? = nil) async throws -> [StoredNotice] {
         try await store.deadlines(DeadlineQuery(states: Set(DeadlineState.allCases))).flatMap(\.notices)

@@ -91,7 +91,54 @@ struct FileCommitterTests {
         #expect(names.count == count)
         #expect(names.allSatisfy { !$0.hasPrefix(".tmp") })
         let commits = sink.commitCount
-        #expect(commits >= 2, "at most \(FileCommitter.batchLimit) files a commit")
-        #expect(commits < count, "every file had a commit of its own")
+        #expect(commits >= 1)
+        #expect(commits < count, "every file had a sync of the directory of its own")
+    }
+
+    @Test("staged files are renamed together; one whose staged file is gone fails alone, transiently")
+    func stagedBatch() async throws {
+        let directory = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let committer = FileCommitter(directory: directory, mode: 0o640)
+        var staged: [FileCommitter.Staged] = []
+        for name in ["a", "b", "c"] {
+            staged.append(try await committer.stage(Array(name.utf8), as: name + ".json").get())
+        }
+        // Staged: hidden, nothing under the final names yet.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).allSatisfy { $0.hasPrefix(".tmp-") })
+        #expect(unlink(staged[1].temporary) == 0)
+        let results = await committer.commit(staged)
+        #expect((try? results[0].get()) != nil)
+        #expect((try? results[2].get()) != nil)
+        guard case .failure(let error) = results[1] else {
+            Issue.record("b.json was reported written")
+            return
+        }
+        #expect(error.code == .transient)
+        #expect(error.message.contains("cannot rename"), "\(error)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == ["a.json", "c.json"])
+        #expect(committer.commitCount == 1, "one sync of the directory for the batch")
+    }
+
+    @Test("temporary files of a process that is gone are removed when the directory's first sink starts")
+    func leftoversRemoved() throws {
+        let directory = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // A pid that is surely gone: a child that has exited and been reaped.
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/true")
+        try child.run()
+        child.waitUntilExit()
+        let gone = child.processIdentifier
+        let names = [
+            ".tmp-\(gone)-7-prov.rapport.json",  // a crashed daemon's
+            ".tmp-1-3-prov.mote.json",  // a live process's (pid 1): not ours to remove
+            "prov.klar.json",  // a delivered notice
+        ]
+        for name in names {
+            #expect(FileManager.default.createFile(atPath: directory + "/" + name, contents: Data("x".utf8)))
+        }
+        _ = FileCommitter(directory: directory, mode: 0o640)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == Array(names[1...]).sorted())
     }
 }
