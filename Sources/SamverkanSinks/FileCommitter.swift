@@ -182,8 +182,11 @@ final class FileCommitter: Sendable {
                 return batch
             }
             if batch.isEmpty { return }
+            // Names relative to the directory: no walk of its path for every file.
+            let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            defer { if directoryFD >= 0 { close(directoryFD) } }
             for request in batch {
-                let results = request.files.map(renameNow)
+                let results = request.files.map { renameNow($0, in: directoryFD) }
                 guard results.contains(where: { (try? $0.get()) != nil }) else {
                     request.done.resume(returning: results)
                     continue
@@ -256,10 +259,16 @@ final class FileCommitter: Sendable {
         return .success(Staged(temporary: temporary, fileName: fileName))
     }
 
-    /// Step 2 on this thread: the rename; the temporary file is removed when it fails.
-    func renameNow(_ staged: Staged) -> Result<Void, SinkError> {
+    /// Step 2 on this thread: the rename (by names in `directoryFD` when it is open); the
+    /// temporary file is removed when it fails.
+    func renameNow(_ staged: Staged, in directoryFD: Int32 = -1) -> Result<Void, SinkError> {
         let final = directory + "/" + staged.fileName
-        guard rename(staged.temporary, final) == 0 else {
+        let renamed =
+            directoryFD >= 0
+            ? renameat(
+                directoryFD, String(staged.temporary.dropFirst(directory.count + 1)), directoryFD, staged.fileName)
+            : rename(staged.temporary, final)
+        guard renamed == 0 else {
             let failure = SinkError(.transient, "cannot rename to \(final): \(Self.reason())")
             unlink(staged.temporary)
             return .failure(failure)
@@ -280,7 +289,7 @@ final class FileCommitter: Sendable {
 
     /// All three steps for a batch on this thread, with one sync of the directory (tests).
     func commit(_ files: [(content: [UInt8], fileName: String)]) -> [Result<Void, SinkError>] {
-        let renamed = files.map { file in stageNow(file.content, as: file.fileName).flatMap(renameNow) }
+        let renamed = files.map { file in stageNow(file.content, as: file.fileName).flatMap { renameNow($0) } }
         guard renamed.contains(where: { (try? $0.get()) != nil }) else { return renamed }
         let synced = syncDirectory()
         return renamed.map { $0.flatMap { synced } }

@@ -251,12 +251,14 @@ extension SQLiteStore {
 
     /// Marks a notice `sending` (attempts + 1) and returns it as now stored.
     private static func claim(_ notice: StoredNotice, late: Bool, now: Date, _ db: Database) throws -> StoredNotice {
-        try db.cachedStatement(
+        // Bound directly: a burst claims a thousand notices in one transaction.
+        try RawInsert(
+            db,
             sql: """
                 UPDATE notice SET state = 'sending', attempts = attempts + 1, late = MAX(late, ?), updated = ?
                 WHERE id = ?
                 """
-        ).execute(arguments: [late, now.timeIntervalSince1970, notice.id])
+        ).run(.integer(late ? 1 : 0), .real(now.timeIntervalSince1970), .text(notice.id))
         var claimed = notice
         claimed.state = .sending
         claimed.attempts += 1

@@ -11,7 +11,7 @@
 #              (median of 3, goal < 2 s) and the peak RSS after it.
 #   precision  1,000 notices due at the same second, then 1,000 spread over a minute, file sink:
 #              p50/p99/max of (the moment the file appears under its final name, seen by an
-#              inotify watcher - due instant), goal p99 < 50 ms; also of (file mtime - due).
+#              inotify watcher - due instant), goal p99 < 50 ms; also of (file ctime - due).
 #   atd        10,000 one-off jobs queued with `echo true | at -t TIME` and removed with one atrm,
 #              against 10,000 one-off deadlines added to the config + `samverkanctl reload` and
 #              removed + reload: goal at least 100x faster on both.
