@@ -64,6 +64,9 @@ struct Reconciler {
     private let insertNotice: RawStatement
     private let cancelDeadline: RawStatement
     private let cancelNotices: RawStatement
+    /// The recipients of the notice inserted last, with their JSON: the notices of one
+    /// obligation share one list, so it is mostly encoded once.
+    private var lastRecipients: (list: [String], json: String) = ([], "[]")
 
     init(db: Database, now: Date) throws {
         self.db = db
@@ -215,9 +218,16 @@ struct Reconciler {
         try insertNotice.run(
             .text(notice.id), .text(deadlineID), .text(notice.slot), .text(notice.role(deadlineID: deadlineID)),
             .real(notice.at.timeIntervalSince1970), .text(state.rawValue), .real(notice.at.timeIntervalSince1970),
-            .text(JSONText.array(notice.recipients)), .text(notice.explanation), .text(reason?.rawValue),
+            .text(recipientsJSON(notice.recipients)), .text(notice.explanation), .text(reason?.rawValue),
             .real(seconds), .real(seconds))
         report.noticesAdded += 1
+    }
+
+    /// `JSONText.array(recipients)`, encoded again only when they differ from the last notice's
+    /// (comparing the same array is one check of its storage).
+    private mutating func recipientsJSON(_ recipients: [String]) -> String {
+        if recipients != lastRecipients.list { lastRecipients = (recipients, JSONText.array(recipients)) }
+        return lastRecipients.json
     }
 
     /// A deadline the store has whose fingerprint differs, or that is back in the plan after being
