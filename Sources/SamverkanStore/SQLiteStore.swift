@@ -54,6 +54,14 @@ public final class SQLiteStore: DeadlineStore {
         return try SQLiteStore(path: (directory as NSString).appendingPathComponent(fileName), lock: lock)
     }
 
+    /// The writer connection's page cache, in KiB (SQLite's default is 2,000 KiB; readers keep it).
+    ///
+    /// Removing 10,000 deadlines updates rows and index entries spread over several megabytes;
+    /// with the default cache the writer read the same pages back from the file and spilled them
+    /// to the WAL mid-transaction again and again (207 -> 141 ms in-process). Adding them did not
+    /// change, and 16 or 32 MiB did no better than 8.
+    static let writerCacheKiB = 8_192
+
     /// Opens a database file with no directory lock: for tools and tests that know no daemon
     /// uses it (a backup being checked, a benchmark's scratch file).
     public static func open(unlockedPath path: String) throws(StoreError) -> SQLiteStore {
@@ -83,6 +91,7 @@ public final class SQLiteStore: DeadlineStore {
             try pool.writeWithoutTransaction { db in
                 // After opening, never in prepareDatabase: see the type's comment.
                 try db.execute(sql: "PRAGMA synchronous = FULL")
+                try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)")
                 let level = try Int.fetchOne(db, sql: "PRAGMA synchronous")
                 guard level == 2 else {
                     throw StoreError(
@@ -145,6 +154,7 @@ public final class SQLiteStore: DeadlineStore {
                 path: path,
                 journalMode: try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "",
                 synchronous: try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1,
+                cacheSize: try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? 0,
                 foreignKeys: try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") ?? false,
                 schema: try Schema.migrator.appliedMigrations(db))
         }

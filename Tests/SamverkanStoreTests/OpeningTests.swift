@@ -19,6 +19,7 @@ struct OpeningTests {
         #expect(settings.schema == ["v1", "v2-checks-without-in"])
         #expect(settings.journalMode == "wal")
         #expect(settings.synchronous == 2, "FULL on the writer, not GRDB's NORMAL")
+        #expect(settings.cacheSize == -8_192, "8 MiB of page cache on the writer")
         #expect(settings.foreignKeys)
         #expect(settings.path == scratch.file("samverkan.sqlite"))
         let counts = try await store.counts()
@@ -30,6 +31,7 @@ struct OpeningTests {
         // An existing file: GRDB sets NORMAL again while opening; FULL must still win.
         let reopened = try SQLiteStore.open(directory: scratch.path)
         #expect(try await reopened.settings().synchronous == 2)
+        #expect(try await reopened.settings().cacheSize == -8_192)
         #expect(try await reopened.settings().schema == ["v1", "v2-checks-without-in"])
     }
 
