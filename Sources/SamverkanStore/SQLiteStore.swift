@@ -29,6 +29,8 @@ public final class SQLiteStore: DeadlineStore {
     /// The database file.
     public let path: String
     let pool: DatabasePool
+    /// Runs the checkpoints of the writer's commits on a connection of its own.
+    let checkpointer: Checkpointer
     private let lock: StateDirectoryLock?
     /// Bumped by every write; the memos below keep answers until it moves.
     let version = StoreVersion()
@@ -71,6 +73,7 @@ public final class SQLiteStore: DeadlineStore {
     private init(path: String, lock: StateDirectoryLock?) throws(StoreError) {
         self.path = path
         self.lock = lock
+        self.checkpointer = Checkpointer(path: path)
         var configuration = Configuration()
         configuration.label = "samverkan"
         configuration.foreignKeysEnabled = true
@@ -92,6 +95,7 @@ public final class SQLiteStore: DeadlineStore {
                 // After opening, never in prepareDatabase: see the type's comment.
                 try db.execute(sql: "PRAGMA synchronous = FULL")
                 try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)")
+                checkpointer.install(on: db)
                 let level = try Int.fetchOne(db, sql: "PRAGMA synchronous")
                 guard level == 2 else {
                     throw StoreError(
@@ -142,7 +146,11 @@ public final class SQLiteStore: DeadlineStore {
         defer { lock?.release() }
         // Everything into the main file and the WAL emptied: a large first reconcile can leave
         // hundreds of megabytes of WAL behind otherwise.
-        _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        checkpointer.close()
+        _ = try? pool.writeWithoutTransaction { [checkpointer] db in
+            checkpointer.uninstall(from: db)
+            try db.checkpoint(.truncate)
+        }
         do { try pool.close() } catch { throw Self.storeError(error, "cannot close \(path)", path: path) }
     }
 

@@ -49,6 +49,33 @@ struct OpeningTests {
         try store.close()
     }
 
+    /// SQLite's automatic checkpoint ran inside the commit that made the WAL long, and the writer
+    /// (a reload's answer) waited for it (`Checkpointer`).
+    @Test("a commit that leaves 1,000 pages of WAL is checkpointed on a connection of its own")
+    func checkpointsBesideTheWriter() async throws {
+        let scratch = Scratch()
+        let store = try SQLiteStore.open(directory: scratch.path)
+        let autocheckpoint = try await store.pool.writeWithoutTransaction { db in
+            try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint")
+        }
+        #expect(autocheckpoint == 0, "the writer runs no checkpoint in its commits")
+        func size(_ name: String) throws -> Int {
+            try #require(try FileManager.default.attributesOfItem(atPath: scratch.file(name))[.size] as? Int)
+        }
+        let before = try size("samverkan.sqlite")
+        let title = String(repeating: "Årlig uppföljning ", count: 25)
+        let plan = (0..<8_000).map { k in
+            deadline(obligation: "o\(k)", nominal: "2026-12-01", due: "2026-12-01T09:00:00Z", title: title)
+        }
+        _ = try await store.reconcile(plan: plan, window: wideWindow, now: utc("2026-06-01T00:00:00Z"))
+        #expect(try size("samverkan.sqlite-wal") > 1_000 * 4_096)
+        store.checkpointer.waitUntilIdle()
+        #expect(try size("samverkan.sqlite") > before + 1_000 * 4_096, "the pages copied into the database file")
+        #expect(try await store.counts().deadlines[.planned] == 8_000)
+        try store.close()
+        #expect(try size("samverkan.sqlite-wal") == 0)
+    }
+
     @Test("a second opener of the state directory is refused and told the holder's pid")
     func exclusiveLock() async throws {
         let scratch = Scratch()
