@@ -56,7 +56,7 @@ let package = Package(
             name: "SamverkanStore",
             dependencies: [
                 "SamverkanCore", .product(name: "GRDB", package: "GRDB.swift"),
-                // sqlite3_bind_* for the reconcile's inserts (RawInsert.swift).
+                // sqlite3_bind_* for the reconcile's inserts and updates (RawStatement.swift).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings),

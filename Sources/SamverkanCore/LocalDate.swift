@@ -93,9 +93,32 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// `2026-11-30`.
     public var description: String {
-        let y = String(year)
-        let paddedYear = year >= 0 && y.count < 4 ? String(repeating: "0", count: 4 - y.count) + y : y
-        return "\(paddedYear)-\(month < 10 ? "0" : "")\(month)-\(day < 10 ? "0" : "")\(day)"
+        // Ten bytes written straight into a small string, with no allocation: a plan prints a
+        // date into every deadline's id and explanation, and interpolating was most of that.
+        guard Self.fourDigitYears.contains(year) else {
+            let y = String(year)
+            let paddedYear = year >= 0 && y.count < 4 ? String(repeating: "0", count: 4 - y.count) + y : y
+            return "\(paddedYear)-\(month < 10 ? "0" : "")\(month)-\(day < 10 ? "0" : "")\(day)"
+        }
+        return String(unsafeUninitializedCapacity: 10) { buffer in
+            guard let out = buffer.baseAddress else { return 0 }
+            return write(to: out)
+        }
+    }
+
+    /// The years ``write(to:)`` prints: those with at most four digits and no sign.
+    static let fourDigitYears = 0...9999
+
+    /// Writes ``description`` (`2026-11-02`, ten bytes) to `out` for a year in ``fourDigitYears``,
+    /// and returns how many bytes it wrote.
+    func write(to out: UnsafeMutablePointer<UInt8>) -> Int {
+        RFC3339.twoDigits(year / 100, at: out)
+        RFC3339.twoDigits(year % 100, at: out + 2)
+        out[4] = UInt8(ascii: "-")
+        RFC3339.twoDigits(month, at: out + 5)
+        out[7] = UInt8(ascii: "-")
+        RFC3339.twoDigits(day, at: out + 8)
+        return 10
     }
 
     public static func < (lhs: LocalDate, rhs: LocalDate) -> Bool {

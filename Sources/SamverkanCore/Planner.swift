@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 
 /// The pure heart of the product: agreements + calendar + zone + a date range → deadlines with
 /// their notices, each with an explanation of how its time was derived.
@@ -22,23 +23,69 @@ public struct Planner: Sendable {
     ///
     /// Throws when a working-day move or a `wd` lead time would need a year outside the
     /// calendar's law (2005–2200): such a date is refused rather than computed under the wrong law.
+    ///
+    /// Large plans are made on every core: the obligations, in order, are cut into runs planned
+    /// side by side. The result is the same as one by one (the runs are joined in order and then
+    /// sorted), and so is the error: that of the first obligation, in order, that fails.
     public func plan(_ agreements: [Agreement], from: LocalDate, through: LocalDate) throws(CalendarError) -> [Deadline]
     {
+        let work: [(agreement: Int, obligation: Int)] = agreements.indices.flatMap { index in
+            agreements[index].obligations.indices.map { (index, $0) }
+        }
+        let runs = Self.runs(of: work.count, cores: ProcessInfo.processInfo.activeProcessorCount)
         var deadlines: [Deadline] = []
-        for agreement in agreements {
-            for obligation in agreement.obligations {
-                for nominal in occurrences(of: obligation, in: agreement, from: from, through: through) {
-                    let deadline = try makeDeadline(agreement: agreement, obligation: obligation, nominal: nominal)
-                    let dueDate = zone.today(deadline.due)
-                    if dueDate >= from && dueDate <= through {
-                        deadlines.append(deadline)
-                    }
+        if runs.count <= 1 {
+            deadlines = try plan(work[...], of: agreements, from: from, through: through)
+        } else {
+            let results = Mutex([Result<[Deadline], CalendarError>?](repeating: nil, count: runs.count))
+            DispatchQueue.concurrentPerform(iterations: runs.count) { index in
+                let result = Result { () throws(CalendarError) in
+                    try plan(work[runs[index]], of: agreements, from: from, through: through)
                 }
+                results.withLock { $0[index] = result }
+            }
+            for result in results.withLock({ $0 }) {
+                // Every run has finished when concurrentPerform returns.
+                guard let result else { continue }
+                deadlines += try result.get()
             }
         }
         deadlines.sort { ($0.due, $0.id) < ($1.due, $1.id) }
         return deadlines
     }
+
+    /// The obligations `work` (indices into `agreements`), one by one, unsorted.
+    private func plan(
+        _ work: ArraySlice<(agreement: Int, obligation: Int)>, of agreements: [Agreement], from: LocalDate,
+        through: LocalDate
+    ) throws(CalendarError) -> [Deadline] {
+        var deadlines: [Deadline] = []
+        for (agreementIndex, obligationIndex) in work {
+            let agreement = agreements[agreementIndex]
+            let obligation = agreement.obligations[obligationIndex]
+            for nominal in occurrences(of: obligation, in: agreement, from: from, through: through) {
+                let deadline = try makeDeadline(agreement: agreement, obligation: obligation, nominal: nominal)
+                let dueDate = zone.today(deadline.due)
+                if dueDate >= from && dueDate <= through {
+                    deadlines.append(deadline)
+                }
+            }
+        }
+        return deadlines
+    }
+
+    /// Contiguous runs of `count` obligations to plan side by side: a few per core, so that a run
+    /// of costly obligations (a weekly round of many respondents) does not leave a core idle, and
+    /// none shorter than ``obligationsPerRun`` (handing a run to a thread costs more than planning
+    /// a few obligations). One run, the whole, for a small plan.
+    static func runs(of count: Int, cores: Int) -> [Range<Int>] {
+        let wanted = min(max(cores, 1) * 4, count / obligationsPerRun)
+        guard cores > 1, wanted > 1 else { return [0..<count] }
+        return (0..<wanted).map { index in (count * index / wanted)..<(count * (index + 1) / wanted) }
+    }
+
+    /// The fewest obligations a run of a parallel plan holds.
+    static let obligationsPerRun = 64
 
     /// The nominal dates of an obligation that may fall due in the range, with where they came
     /// from when the planner explains.

@@ -237,7 +237,7 @@ enum RFC3339 {
     /// room for ``maximumLength`` bytes, and returns how many bytes it wrote.
     static func writeDate(dayNumber: Int, to out: UnsafeMutablePointer<UInt8>) -> Int {
         let date = LocalDate(dayNumber: dayNumber)
-        guard (0...9999).contains(date.year) else {
+        guard LocalDate.fourDigitYears.contains(date.year) else {
             // Years that need more than four digits or a sign: rare enough for the slow way.
             var count = 0
             for byte in date.description.utf8 {
@@ -246,13 +246,7 @@ enum RFC3339 {
             }
             return count
         }
-        twoDigits(date.year / 100, at: out)
-        twoDigits(date.year % 100, at: out + 2)
-        out[4] = UInt8(ascii: "-")
-        twoDigits(date.month, at: out + 5)
-        out[7] = UInt8(ascii: "-")
-        twoDigits(date.day, at: out + 8)
-        return 10
+        return date.write(to: out)
     }
 
     /// Dates and times of day already printed: a plan has a few hundred distinct days and a
@@ -318,7 +312,7 @@ enum RFC3339 {
 
     /// `value` (0–99) as two decimal digits.
     @inline(__always)
-    private static func twoDigits(_ value: Int, at out: UnsafeMutablePointer<UInt8>) {
+    static func twoDigits(_ value: Int, at out: UnsafeMutablePointer<UInt8>) {
         out[0] = UInt8(truncatingIfNeeded: 0x30 + value / 10)
         out[1] = UInt8(truncatingIfNeeded: 0x30 + value % 10)
     }

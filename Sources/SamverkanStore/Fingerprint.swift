@@ -40,6 +40,9 @@ extension PlannedNotice {
     /// The respondent of a collection round: the segment after the slot in
     /// `DEADLINE/SLOT/ROLE` (`design.md`, "Identity and idempotency"); nil for other notices.
     func role(deadlineID: String) -> String? {
+        // Most notices are `DEADLINE/SLOT`, too short to hold a role: no string is built for them.
+        // (Ids are slugs, ASCII: their lengths in bytes and in characters are the same.)
+        guard id.utf8.count > deadlineID.utf8.count + slot.utf8.count + 2 else { return nil }
         let prefix = deadlineID + "/" + slot + "/"
         guard id.hasPrefix(prefix), id.count > prefix.count else { return nil }
         return String(id.dropFirst(prefix.count))

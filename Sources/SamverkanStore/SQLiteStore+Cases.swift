@@ -38,7 +38,7 @@ extension SQLiteStore {
             throw StoreError(.conflict, "a deadline \(deadline.id) is already stored; use another reference")
         }
         // The same insert as a new planned deadline: notices already due are skipped.
-        var inserter = Reconciler(db: db, now: now)
+        var inserter = try Reconciler(db: db, now: now)
         try inserter.insert(deadline, fingerprint: Fingerprint.of(deadline), origin: .case)
         try db.execute(
             sql: """

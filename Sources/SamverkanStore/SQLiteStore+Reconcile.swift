@@ -8,7 +8,7 @@ extension SQLiteStore {
         progress: (@Sendable (Int) -> Void)?
     ) async throws(StoreError) -> ReconcileReport {
         try await write("reconcile the plan") { db in
-            var reconciler = Reconciler(db: db, now: now)
+            var reconciler = try Reconciler(db: db, now: now)
             reconciler.progress = progress
             let report = try reconciler.run(plan: plan, window: window, scope: scope)
             if let fingerprint {
@@ -59,10 +59,41 @@ struct Reconciler {
     /// Called every `progressEvery` deadlines.
     var progress: (@Sendable (Int) -> Void)?
     static let progressEvery = 5_000
+    /// The statements run once per deadline or notice, prepared once per reconcile.
+    private let insertDeadline: RawStatement
+    private let insertNotice: RawStatement
+    private let cancelDeadline: RawStatement
+    private let cancelNotices: RawStatement
+    /// The recipients of the notice inserted last, with their JSON: the notices of one
+    /// obligation share one list, so it is mostly encoded once.
+    private var lastRecipients: (list: [String], json: String) = ([], "[]")
 
-    init(db: Database, now: Date) {
+    init(db: Database, now: Date) throws {
         self.db = db
         self.now = now
+        insertDeadline = try RawStatement(
+            db,
+            sql: """
+                INSERT INTO deadline (id, agreement, obligation, kind, title, nominal, due, state, origin,
+                    fingerprint, explanation, first_seen, updated)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?, ?)
+                """)
+        insertNotice = try RawStatement(
+            db,
+            sql: """
+                INSERT INTO notice (id, deadline_id, slot, role, at, state, late, attempts, next_attempt,
+                    recipients, explanation, reason, first_seen, updated)
+                VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?)
+                """)
+        cancelDeadline = try RawStatement(db, sql: "UPDATE deadline SET state = 'cancelled', updated = ? WHERE id = ?")
+        // `NoticeUpdates.cancelWaiting` without RETURNING: the reconcile only counts the notices,
+        // and SQLite gathers a RETURNING statement's rows in a temporary table on every run.
+        cancelNotices = try RawStatement(
+            db,
+            sql: """
+                UPDATE notice SET state = 'cancelled', reason = ?, updated = ?
+                WHERE deadline_id = ? AND \(NoticeUpdates.waiting)
+                """)
     }
 
     private struct Existing {
@@ -133,9 +164,9 @@ struct Reconciler {
 
         for (id, existing) in inWindow.sorted(by: { $0.key < $1.key })
         where existing.origin == .plan && existing.state == .planned && !planned.contains(id) {
-            try db.cachedStatement(sql: "UPDATE deadline SET state = 'cancelled', updated = ? WHERE id = ?").execute(
-                arguments: [now.timeIntervalSince1970, id])
-            report.noticesCancelled += try cancelWaiting(deadlineID: id, reason: .removed)
+            try cancelDeadline.run(.real(now.timeIntervalSince1970), .text(id))
+            report.noticesCancelled += try cancelNotices.run(
+                .text(NoticeReason.removed.rawValue), .real(now.timeIntervalSince1970), .text(id))
             report.cancelled.append(id)
         }
         return report
@@ -162,14 +193,7 @@ struct Reconciler {
     /// (`design.md`, "First start").
     mutating func insert(_ deadline: Deadline, fingerprint: Int64, origin: DeadlineOrigin) throws {
         let seconds = now.timeIntervalSince1970
-        try RawInsert(
-            db,
-            sql: """
-                INSERT INTO deadline (id, agreement, obligation, kind, title, nominal, due, state, origin,
-                    fingerprint, explanation, first_seen, updated)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?, ?)
-                """
-        ).run(
+        try insertDeadline.run(
             .text(deadline.id), .text(deadline.agreement), .text(deadline.obligation), .text(deadline.kind),
             .text(deadline.title), .text(deadline.nominal.description), .real(deadline.due.timeIntervalSince1970),
             .text(origin.rawValue), .integer(fingerprint), .text(JSONText.array(deadline.explanation)),
@@ -191,19 +215,19 @@ struct Reconciler {
             (state, reason) = (.pending, nil)
         }
         let seconds = now.timeIntervalSince1970
-        try RawInsert(
-            db,
-            sql: """
-                INSERT INTO notice (id, deadline_id, slot, role, at, state, late, attempts, next_attempt,
-                    recipients, explanation, reason, first_seen, updated)
-                VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?)
-                """
-        ).run(
+        try insertNotice.run(
             .text(notice.id), .text(deadlineID), .text(notice.slot), .text(notice.role(deadlineID: deadlineID)),
             .real(notice.at.timeIntervalSince1970), .text(state.rawValue), .real(notice.at.timeIntervalSince1970),
-            .text(JSONText.array(notice.recipients)), .text(notice.explanation), .text(reason?.rawValue),
+            .text(recipientsJSON(notice.recipients)), .text(notice.explanation), .text(reason?.rawValue),
             .real(seconds), .real(seconds))
         report.noticesAdded += 1
+    }
+
+    /// `JSONText.array(recipients)`, encoded again only when they differ from the last notice's
+    /// (comparing the same array is one check of its storage).
+    private mutating func recipientsJSON(_ recipients: [String]) -> String {
+        if recipients != lastRecipients.list { lastRecipients = (recipients, JSONText.array(recipients)) }
+        return lastRecipients.json
     }
 
     /// A deadline the store has whose fingerprint differs, or that is back in the plan after being
@@ -322,10 +346,6 @@ struct Reconciler {
             sql: "UPDATE notice SET state = ?, reason = ?, updated = ? WHERE id = ?",
             arguments: [state.rawValue, reason?.rawValue, now.timeIntervalSince1970, id])
     }
-
-    private func cancelWaiting(deadlineID: String, reason: NoticeReason) throws -> Int {
-        try NoticeUpdates.cancelWaiting(deadlineID: deadlineID, role: nil, reason: reason, at: now, db).count
-    }
 }
 
 /// The fields of a stored notice that a reconcile compares with the plan, read by column index
@@ -373,6 +393,10 @@ struct ComparedNotice {
 
 /// Notice changes shared by reconcile, completion and cases.
 enum NoticeUpdates {
+    /// The notices not yet delivered: `pending`, `failed` and `sending`. An OR chain, not an IN
+    /// list, which SQLite would build into a temporary b-tree on every run of the statement.
+    static let waiting = "(state = 'pending' OR state = 'failed' OR state = 'sending')"
+
     /// Cancels the deadline's notices not yet delivered (`pending`, `failed`, and `sending`, so
     /// that a retry of one in flight is dropped; if its delivery succeeds, `markSent` still
     /// records it), or only one respondent's; returns their ids.
@@ -386,7 +410,7 @@ enum NoticeUpdates {
         let statement = try db.cachedStatement(
             sql: """
                 UPDATE notice SET state = 'cancelled', reason = ?, updated = ?
-                WHERE deadline_id = ? AND state IN ('pending', 'failed', 'sending')\(roleClause)
+                WHERE deadline_id = ? AND \(waiting)\(roleClause)
                 RETURNING id
                 """)
         return try String.fetchAll(statement, arguments: arguments).sorted()

@@ -94,14 +94,19 @@ public struct StoreSettings: Sendable, Hashable {
     public var journalMode: String
     /// On the writer connection: 2 is `FULL`.
     public var synchronous: Int
+    /// On the writer connection, as `PRAGMA cache_size` reads: negative for KiB, positive for pages.
+    public var cacheSize: Int
     public var foreignKeys: Bool
     /// The migrations applied, oldest first (`v1`, …).
     public var schema: [String]
 
-    public init(path: String, journalMode: String, synchronous: Int, foreignKeys: Bool, schema: [String]) {
+    public init(
+        path: String, journalMode: String, synchronous: Int, cacheSize: Int = 0, foreignKeys: Bool, schema: [String]
+    ) {
         self.path = path
         self.journalMode = journalMode
         self.synchronous = synchronous
+        self.cacheSize = cacheSize
         self.foreignKeys = foreignKeys
         self.schema = schema
     }

@@ -220,6 +220,63 @@ struct PlannerTests {
         #expect(old.count == 1)
     }
 
+    @Test("a large plan, made on every core, is the plans of its agreements one by one, joined and sorted")
+    func largePlanOnEveryCore() throws {
+        let rules = ["FREQ=WEEKLY;BYDAY=MO", "FREQ=MONTHLY;BYMONTHDAY=-1", "FREQ=DAILY;INTERVAL=9"]
+        let agreements = (0..<40).map { k in
+            var each = agreement(
+                (0..<8).map { i in
+                    var obligation = oneOff(
+                        "2026-\(String(format: "%02d", 1 + (k + i) % 12))-1\(i)", time: "0\(i):1\(k % 10)",
+                        move: i % 2 == 0 ? .next : .none, remind: [.days(i + 1), .workingDays(2)])
+                    obligation.id = "o\(i)"
+                    if i % 3 == 0 {
+                        obligation.schedule.rule = .recurring(
+                            try! RecurrenceRule(parsing: rules[k % 3]), start: date("2026-01-0\(1 + k % 9)"))
+                    }
+                    return obligation
+                })
+            each.id = "a\(k)"
+            return each
+        }
+        let planner = Planner(zone: stockholm)
+        let whole = try planner.plan(agreements, from: date("2026-01-01"), through: date("2026-12-31"))
+        let oneByOne = try agreements.flatMap {
+            try planner.plan([$0], from: date("2026-01-01"), through: date("2026-12-31"))
+        }
+        #expect(whole.count > 3000)
+        #expect(whole == oneByOne.sorted { ($0.due, $0.id) < ($1.due, $1.id) })
+    }
+
+    @Test("a large plan fails as one by one would: with the error of the first obligation, in order, that fails")
+    func largePlanFailsFirstInOrder() throws {
+        // 2004-06-19 and 2201-06-19 are Saturdays: moving them needs a year outside the law.
+        let agreements = (0..<40).map { k in
+            var each = agreement(
+                (0..<8).map { i in
+                    var obligation = oneOff("2026-03-1\(i)")
+                    obligation.id = "o\(i)"
+                    if k == 11 && i == 5 { obligation = oneOff("2004-06-19", move: .next) }
+                    if k == 35 && i == 2 { obligation = oneOff("2201-06-19", move: .next) }
+                    return obligation
+                })
+            each.id = "a\(k)"
+            return each
+        }
+        let planner = Planner(zone: stockholm)
+        let first = #expect(throws: CalendarError.self) {
+            try planner.plan(agreements, from: date("2004-01-01"), through: date("2201-12-31"))
+        }
+        let alone = #expect(throws: CalendarError.self) {
+            try planner.plan([agreements[11]], from: date("2004-01-01"), through: date("2201-12-31"))
+        }
+        let later = #expect(throws: CalendarError.self) {
+            try planner.plan([agreements[35]], from: date("2004-01-01"), through: date("2201-12-31"))
+        }
+        #expect(first != nil && first == alone)
+        #expect(first != later, "the two errors tell the agreements apart")
+    }
+
     @Test("the same input gives the same ids and times")
     func deterministic() throws {
         let a = try plan([oneOff("2026-12-31", remind: [.days(30)])])

@@ -91,4 +91,26 @@ struct MemoTests {
     func stringArrays(values: [String]) {
         #expect(JSONText.strings(JSONText.array(values)) == values)
     }
+
+    @Test(
+        "string arrays are written without spaces, escaping only what JSON must",
+        arguments: [
+            ([], "[]"), (["samordnare"], #"["samordnare"]"#), (["a", "b c", "å ä ö"], #"["a","b c","å ä ö"]"#),
+            (["q \" b \\ n \n t \t bell \u{7}", ""], #"["q \" b \\ n \n t \t bell \u0007",""]"#),
+        ])
+    func arrayText(values: [String], text: String) {
+        #expect(JSONText.array(values) == text)
+    }
+
+    @Test(
+        "a notice's respondent is what follows DEADLINE/SLOT/ in its id, if anything",
+        arguments: [
+            ("a/b/2026-01-01/due", "due", nil), ("a/b/2026-01-01/-5wd/skola", "-5wd", "skola"),
+            ("a/b/2026-01-01/-5wd/x", "-5wd", "x"), ("a/b/2026-01-01/-5wd/", "-5wd", nil),
+            ("c/b/2026-01-01/-5wd/skola", "-5wd", nil), ("a/b/2026-01-01/-5d/skola", "-5wd", nil),
+        ] as [(String, String, String?)])
+    func respondent(id: String, slot: String, role: String?) {
+        let notice = PlannedNotice(id: id, slot: slot, at: .distantPast, recipients: [])
+        #expect(notice.role(deadlineID: "a/b/2026-01-01") == role)
+    }
 }

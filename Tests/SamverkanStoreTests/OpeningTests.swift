@@ -19,6 +19,7 @@ struct OpeningTests {
         #expect(settings.schema == ["v1", "v2-checks-without-in"])
         #expect(settings.journalMode == "wal")
         #expect(settings.synchronous == 2, "FULL on the writer, not GRDB's NORMAL")
+        #expect(settings.cacheSize == -8_192, "8 MiB of page cache on the writer")
         #expect(settings.foreignKeys)
         #expect(settings.path == scratch.file("samverkan.sqlite"))
         let counts = try await store.counts()
@@ -30,6 +31,7 @@ struct OpeningTests {
         // An existing file: GRDB sets NORMAL again while opening; FULL must still win.
         let reopened = try SQLiteStore.open(directory: scratch.path)
         #expect(try await reopened.settings().synchronous == 2)
+        #expect(try await reopened.settings().cacheSize == -8_192)
         #expect(try await reopened.settings().schema == ["v1", "v2-checks-without-in"])
     }
 
@@ -45,6 +47,33 @@ struct OpeningTests {
         #expect(tables.count == 3, "deadline, notice, delivery")
         for sql in tables { #expect(!sql.uppercased().contains(" IN ("), "\(sql)") }
         try store.close()
+    }
+
+    /// SQLite's automatic checkpoint ran inside the commit that made the WAL long, and the writer
+    /// (a reload's answer) waited for it (`Checkpointer`).
+    @Test("a commit that leaves 1,000 pages of WAL is checkpointed on a connection of its own")
+    func checkpointsBesideTheWriter() async throws {
+        let scratch = Scratch()
+        let store = try SQLiteStore.open(directory: scratch.path)
+        let autocheckpoint = try await store.pool.writeWithoutTransaction { db in
+            try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint")
+        }
+        #expect(autocheckpoint == 0, "the writer runs no checkpoint in its commits")
+        func size(_ name: String) throws -> Int {
+            try #require(try FileManager.default.attributesOfItem(atPath: scratch.file(name))[.size] as? Int)
+        }
+        let before = try size("samverkan.sqlite")
+        let title = String(repeating: "Årlig uppföljning ", count: 25)
+        let plan = (0..<8_000).map { k in
+            deadline(obligation: "o\(k)", nominal: "2026-12-01", due: "2026-12-01T09:00:00Z", title: title)
+        }
+        _ = try await store.reconcile(plan: plan, window: wideWindow, now: utc("2026-06-01T00:00:00Z"))
+        #expect(try size("samverkan.sqlite-wal") > 1_000 * 4_096)
+        store.checkpointer.waitUntilIdle()
+        #expect(try size("samverkan.sqlite") > before + 1_000 * 4_096, "the pages copied into the database file")
+        #expect(try await store.counts().deadlines[.planned] == 8_000)
+        try store.close()
+        #expect(try size("samverkan.sqlite-wal") == 0)
     }
 
     @Test("a second opener of the state directory is refused and told the holder's pid")

@@ -106,6 +106,36 @@ struct ReconcileTests {
         #expect(stored.notices.allSatisfy { $0.recipients == ["samordnare", "lpo-chef"] })
     }
 
+    @Test("a deadline dropped from the plan cancels only its notices not yet delivered, and counts them")
+    func removalCancelsWaitingNotices() async throws {
+        let now = utc("2026-06-01T00:00:00Z")
+        let slots = ["-9d", "-8d", "-7d", "-6d", "-5d", "-4d", "-3d", "-2d"]
+        let many = deadline(
+            nominal: "2026-12-01", due: "2026-12-01T09:00:00Z",
+            reminders: slots.enumerated().map { ($1, "2026-11-2\($0)T09:00:00Z") })
+        _ = try await store.reconcile(plan: [many, Self.meeting], window: wideWindow, now: now)
+        let states: [NoticeState] = [.pending, .failed, .sending, .sent, .dead, .skipped, .superseded, .cancelled]
+        try await store.pool.write { db in
+            for (slot, state) in zip(slots, states) {
+                try db.execute(
+                    sql: "UPDATE notice SET state = ? WHERE id = ?", arguments: [state.rawValue, "\(many.id)/\(slot)"])
+            }
+        }
+        let report = try await store.reconcile(plan: [Self.meeting], window: wideWindow, now: now)
+        #expect(report.cancelled == [many.id])
+        #expect(report.noticesCancelled == 4, "pending, failed and sending reminders and the due notice")
+        let after = try await store.noticeStates(many.id)
+        for (slot, state) in zip(slots, states) {
+            let expected: NoticeState = [.pending, .failed, .sending].contains(state) ? .cancelled : state
+            #expect(after["\(many.id)/\(slot)"] == expected, "\(slot) was \(state)")
+        }
+        #expect(after["\(many.id)/due"] == .cancelled)
+        let detail = try #require(try await store.deadline(id: many.id))
+        #expect(detail.deadline.state == .cancelled)
+        #expect(detail.notices.filter { $0.state == .cancelled && $0.reason == .removed }.count == 4)
+        #expect(try await store.noticeStates(Self.meeting.id) == [Self.meeting.id + "/due": .pending])
+    }
+
     @Test("a move that changes the wall-clock time is shown with times")
     func moveWithTime() async throws {
         let now = utc("2026-06-01T00:00:00Z")

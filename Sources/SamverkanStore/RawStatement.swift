@@ -1,14 +1,16 @@
 import GRDB
 import GRDBSQLite
 
-/// An INSERT of the reconcile, its values bound with `sqlite3_bind_*` directly.
+/// An INSERT or UPDATE of the reconcile that returns no rows, its values bound with
+/// `sqlite3_bind_*` directly.
 ///
-/// Adding 10,000 deadlines inserts 20,000 rows, and GRDB's arguments (an existential per value,
-/// converted to a `DatabaseValue`, then bound) cost about as much as SQLite's own work. The values
-/// stored are the same: TEXT for strings, REAL for doubles, INTEGER for integers, NULL for nil.
-/// The statement comes from the connection's cache and is used only here, always reset after
-/// its step, so GRDB never finds it half-used.
-struct RawInsert {
+/// Adding 10,000 deadlines inserts 20,000 rows, and removing them updates as many; GRDB's
+/// arguments (an existential per value, converted to a `DatabaseValue`, then bound) cost about
+/// as much as SQLite's own work. The values stored are the same: TEXT for strings, REAL for
+/// doubles, INTEGER for integers, NULL for nil. The statement comes from the connection's cache
+/// and is used only here, always reset after its step, so GRDB never finds it half-used; a
+/// reconcile prepares each once and runs it for every row.
+struct RawStatement {
     enum Value {
         case text(String?)
         case real(Double)
@@ -23,7 +25,10 @@ struct RawInsert {
         self.statement = try db.cachedStatement(sql: sql)
     }
 
-    func run(_ values: Value...) throws {
+    /// Binds `values` to the parameters in order, runs the statement, and returns how many rows
+    /// it inserted or changed (`sqlite3_changes`; no table the reconcile writes has a trigger).
+    @discardableResult
+    func run(_ values: Value...) throws -> Int {
         let handle = statement.sqliteStatement
         sqlite3_reset(handle)
         for (offset, value) in values.enumerated() {
@@ -43,6 +48,7 @@ struct RawInsert {
         let code = sqlite3_step(handle)
         sqlite3_reset(handle)
         guard code == SQLITE_DONE else { throw error(code) }
+        return Int(sqlite3_changes(db.sqliteConnection))
     }
 
     private func error(_ code: Int32) -> DatabaseError {
