@@ -1,7 +1,7 @@
 import GRDB
 import GRDBSQLite
 
-/// An INSERT or UPDATE of the reconcile that returns no rows, its values bound with
+/// An INSERT or UPDATE that returns no rows (the reconcile's, a claim's), its values bound with
 /// `sqlite3_bind_*` directly.
 ///
 /// Adding 10,000 deadlines inserts 20,000 rows, and removing them updates as many; GRDB's

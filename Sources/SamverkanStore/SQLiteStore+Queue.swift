@@ -252,7 +252,7 @@ extension SQLiteStore {
     /// Marks a notice `sending` (attempts + 1) and returns it as now stored.
     private static func claim(_ notice: StoredNotice, late: Bool, now: Date, _ db: Database) throws -> StoredNotice {
         // Bound directly: a burst claims a thousand notices in one transaction.
-        try RawInsert(
+        try RawStatement(
             db,
             sql: """
                 UPDATE notice SET state = 'sending', attempts = attempts + 1, late = MAX(late, ?), updated = ?
