@@ -162,8 +162,11 @@ struct ControlRoutes: ControlHandler {
             return json(result)
         case ("POST", ["reload"]):
             if let refusal = await refuseWrite(request) { return refusal }
-            await audit(request, action: "reload", target: nil, detail: nil)
-            switch await runtime.reload(requestedBy: "socket, uid \(request.peer.map { String($0.uid) } ?? "?")") {
+            // The audit row goes in with the new plan (or on its own when the reload is refused).
+            journal(request, action: "reload", target: nil, detail: nil)
+            switch await runtime.reload(
+                requestedBy: "socket, uid \(request.peer.map { String($0.uid) } ?? "?")", auditBy: requester(request))
+            {
             case .success(let view): return json(view)
             case .failure(let failure):
                 return .error(status: 422, code: "invalid_config", message: failure.message, details: failure.details)

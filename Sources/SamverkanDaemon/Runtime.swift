@@ -145,7 +145,8 @@ actor Runtime {
     /// config's plan for the same window and the zone and closed days are the same: the other
     /// agreements' deadlines would plan as they are stored (``ReconcileScope``).
     private func reconcile(
-        _ config: LoadedConfig, requestedBy: String, skipIfUnchanged: Bool, replacing running: LoadedConfig? = nil
+        _ config: LoadedConfig, requestedBy: String, skipIfUnchanged: Bool, replacing running: LoadedConfig? = nil,
+        recording: ReconcileRecording? = nil
     ) async throws -> ReconcileReport? {
         await acquireReconcile()
         defer { releaseReconcile() }
@@ -174,7 +175,7 @@ actor Runtime {
         let storeStart = stopwatch.now
         let report = try await store.reconcile(
             plan: deadlines, window: window, now: now, fingerprint: config.fingerprint, scope: scope,
-            progress: { [notifier] _ in notifier.send(.extendTimeout(seconds: 30)) })
+            progress: { [notifier] _ in notifier.send(.extendTimeout(seconds: 30)) }, recording: recording)
         let what =
             if case .agreements(let changed) = scope { "the \(changed.count) agreements that changed" } else {
                 "every agreement"
@@ -215,7 +216,18 @@ actor Runtime {
     }
 
     /// Reloads the config directory. An invalid config is refused and the running one stays.
-    func reload(requestedBy who: String) async -> Result<ReloadView, ReloadFailure> {
+    /// `auditBy` (a request through the socket) is written to the audit trail: with the new plan
+    /// and its generation, in one transaction, or on its own when the reload is refused.
+    func reload(requestedBy who: String, auditBy: Requester? = nil) async -> Result<ReloadView, ReloadFailure> {
+        let auditRecord = auditBy.map { AuditRecord(at: clock.now(), by: $0, action: "reload") }
+        func refuse(_ failure: ReloadFailure) async -> Result<ReloadView, ReloadFailure> {
+            if let auditRecord {
+                do { _ = try await store.appendAudit(auditRecord) } catch {
+                    logger.error("cannot append to the audit trail: \(error)")
+                }
+            }
+            return self.refuse(failure)
+        }
         notifier.send(.reloading(status: "Reloading config (\(who))"))
         defer { Task { await self.notifyReady() } }
         let zoneToday = config.zone.today(clock.now())
@@ -231,24 +243,30 @@ actor Runtime {
                 clock: clock)
             logger.debug("config read in \((stopwatch.now - loadStart).milliseconds)")
         } catch let error as ConfigError {
-            return refuse(ReloadFailure(message: "config is invalid", details: error.errors.map(\.description)))
+            return await refuse(
+                ReloadFailure(message: "config is invalid", details: error.errors.map(\.description)))
         } catch {
-            return refuse(ReloadFailure(message: "\(error)", details: ["\(error)"]))
+            return await refuse(ReloadFailure(message: "\(error)", details: ["\(error)"]))
         }
         let report: ReconcileReport?
         let newGeneration: Int
         do {
-            report = try await reconcile(newConfig, requestedBy: who, skipIfUnchanged: false, replacing: config)
-            let generationStart = stopwatch.now
-            newGeneration = try await store.recordGeneration(
-                fingerprint: newConfig.fingerprint, requestedBy: who, at: clock.now())
-            logger.debug(
-                "generation recorded in \((stopwatch.now - generationStart).milliseconds); the reload took \((stopwatch.now - loadStart).milliseconds)"
-            )
+            // The generation (and the request's audit row) in the reconcile's own transaction.
+            report = try await reconcile(
+                newConfig, requestedBy: who, skipIfUnchanged: false, replacing: config,
+                recording: ReconcileRecording(requestedBy: who, at: clock.now(), audit: auditRecord))
+            if let recorded = report?.generation {
+                newGeneration = recorded
+            } else {
+                newGeneration = try await store.recordGeneration(
+                    fingerprint: newConfig.fingerprint, requestedBy: who, at: clock.now())
+            }
+            logger.debug("the reload took \((stopwatch.now - loadStart).milliseconds)")
         } catch let error as CalendarError {
-            return refuse(ReloadFailure(message: "cannot plan: \(error.message)", details: [error.message]))
+            return await refuse(ReloadFailure(message: "cannot plan: \(error.message)", details: [error.message]))
         } catch {
-            return refuse(ReloadFailure(message: "cannot store the new plan: \(error)", details: ["\(error)"]))
+            return await refuse(
+                ReloadFailure(message: "cannot store the new plan: \(error)", details: ["\(error)"]))
         }
         let changed = newConfig.fingerprint != config.fingerprint
         await scheduler.use(dispatcher)

@@ -29,9 +29,13 @@ public protocol DeadlineStore: Sendable {
     /// restricts the comparison to some agreements' deadlines (see ``ReconcileScope``).
     /// `progress` is called with the number of deadlines done, every few thousand: a long
     /// reconcile (a million notices) tells systemd it is alive.
+    ///
+    /// `recording` (a reload) appends the config generation, and the request's audit row, in
+    /// the same transaction: the plan, its generation and who asked for it are stored together
+    /// or not at all (``ReconcileReport/generation``).
     func reconcile(
         plan: [Deadline], window: PlanWindow, now: Date, fingerprint: String?, scope: ReconcileScope,
-        progress: (@Sendable (Int) -> Void)?
+        progress: (@Sendable (Int) -> Void)?, recording: ReconcileRecording?
     ) async throws(StoreError) -> ReconcileReport
 
     /// The fingerprint and window of the last reconcile, or nil before the first.
@@ -173,6 +177,16 @@ public protocol DeadlineStore: Sendable {
 }
 
 extension DeadlineStore {
+    /// Reconcile recording no generation.
+    public func reconcile(
+        plan: [Deadline], window: PlanWindow, now: Date, fingerprint: String?, scope: ReconcileScope,
+        progress: (@Sendable (Int) -> Void)?
+    ) async throws(StoreError) -> ReconcileReport {
+        try await reconcile(
+            plan: plan, window: window, now: now, fingerprint: fingerprint, scope: scope, progress: progress,
+            recording: nil)
+    }
+
     /// Reconcile without stamping a config fingerprint.
     public func reconcile(plan: [Deadline], window: PlanWindow, now: Date) async throws(StoreError)
         -> ReconcileReport

@@ -35,6 +35,8 @@ public struct ReconcileReport: Sendable, Hashable {
     /// Notices that will never be sent because their time had passed when they entered the store
     /// or when a plan change moved them: a rule change never fires a notice.
     public var skipped: [String] = []
+    /// The config generation recorded with it (`ReconcileRecording`), nil when none was.
+    public var generation: Int?
 
     public init() {}
 
@@ -83,5 +85,19 @@ public struct ReconcileStamp: Sendable, Hashable {
         self.fingerprint = fingerprint
         self.window = window
         self.at = at
+    }
+}
+
+/// What a reload records with its reconcile, in the same transaction: the new config
+/// generation, with who asked for it, and the request's audit row.
+public struct ReconcileRecording: Sendable, Hashable {
+    public var requestedBy: String
+    public var at: Date
+    public var audit: AuditRecord?
+
+    public init(requestedBy: String, at: Date, audit: AuditRecord? = nil) {
+        self.requestedBy = requestedBy
+        self.at = at
+        self.audit = audit
     }
 }

@@ -5,12 +5,17 @@ public import SamverkanCore
 extension SQLiteStore {
     public func reconcile(
         plan: [Deadline], window: PlanWindow, now: Date, fingerprint: String?, scope: ReconcileScope,
-        progress: (@Sendable (Int) -> Void)?
+        progress: (@Sendable (Int) -> Void)?, recording: ReconcileRecording?
     ) async throws(StoreError) -> ReconcileReport {
         try await write("reconcile the plan") { db in
             var reconciler = try Reconciler(db: db, now: now)
             reconciler.progress = progress
-            let report = try reconciler.run(plan: plan, window: window, scope: scope)
+            var report = try reconciler.run(plan: plan, window: window, scope: scope)
+            if let recording {
+                report.generation = try Self.insertGeneration(
+                    fingerprint: fingerprint ?? "", requestedBy: recording.requestedBy, at: recording.at, db)
+                if let audit = recording.audit { try Self.insertAudit(audit, db) }
+            }
             if let fingerprint {
                 try db.execute(
                     sql: """

@@ -4,11 +4,16 @@ import GRDB
 extension SQLiteStore {
     public func recordGeneration(fingerprint: String, requestedBy: String, at: Date) async throws(StoreError) -> Int {
         try await write("record a config generation") { db in
-            try db.execute(
-                sql: "INSERT INTO config_generation (fingerprint, at, requested_by) VALUES (?, ?, ?)",
-                arguments: [fingerprint, at.timeIntervalSince1970, requestedBy])
-            return Int(db.lastInsertedRowID)
+            try Self.insertGeneration(fingerprint: fingerprint, requestedBy: requestedBy, at: at, db)
         }
+    }
+
+    /// One config generation, inside the caller's transaction; returns its number.
+    static func insertGeneration(fingerprint: String, requestedBy: String, at: Date, _ db: Database) throws -> Int {
+        try db.execute(
+            sql: "INSERT INTO config_generation (fingerprint, at, requested_by) VALUES (?, ?, ?)",
+            arguments: [fingerprint, at.timeIntervalSince1970, requestedBy])
+        return Int(db.lastInsertedRowID)
     }
 
     public func latestGeneration() async throws(StoreError) -> ConfigGeneration? {

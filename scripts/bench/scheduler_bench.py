@@ -830,7 +830,7 @@ def samverkand_round(args, work, today, dues, files):
         perf = None
         if args.perf:
             perf_data = os.path.join(work, "add.perf.data")
-            perf = subprocess.Popen(["perf", "record", "-g", "-F", "999", "-o", perf_data, "-p", str(daemon.proc.pid)],
+            perf = subprocess.Popen(["perf", "record", "-g", "-F", "9999", "-o", perf_data, "-p", str(daemon.proc.pid)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1)
         cpu = cpu_seconds(daemon.proc.pid)
