@@ -24,6 +24,8 @@ struct DeliveryGateTests {
     final class Shared: Sendable {
         let inside = Mutex((now: 0, most: 0, done: 0))
         let release = Mutex<[CheckedContinuation<Void, Never>]>([])
+        /// The order in which deliveries went in.
+        let order = Mutex<[Int]>([])
     }
 
     @Test("at most `limit` inside at once, the rest wait, all get through in their turn")
@@ -64,6 +66,40 @@ struct DeliveryGateTests {
             await group.waitForAll()
         }
         #expect(shared.inside.withLock { $0.most } == 4)
+        #expect(gate.occupancy == (0, 0))
+    }
+
+    @Test("deliveries that wait go in in the order they came")
+    func firstComeFirstServed() async {
+        let gate = DeliveryGate(limit: 1)
+        let shared = Shared()
+        await withTaskGroup(of: Void.self) { group in
+            for k in 0..<6 {
+                group.addTask {
+                    await gate.pass {
+                        shared.order.withLock { $0.append(k) }
+                        await withCheckedContinuation { continuation in
+                            shared.release.withLock { $0.append(continuation) }
+                        }
+                        shared.inside.withLock { $0.done += 1 }
+                    }
+                }
+                // The next one comes only once this one is inside or in line.
+                let arrived = await Self.until { gate.occupancy.inside + gate.occupancy.waiting == k + 1 }
+                #expect(arrived, "delivery \(k) did not arrive")
+            }
+            let through = await Self.until {
+                let held = shared.release.withLock { list -> [CheckedContinuation<Void, Never>] in
+                    defer { list = [] }
+                    return list
+                }
+                for continuation in held { continuation.resume() }
+                return shared.inside.withLock { $0.done } == 6
+            }
+            #expect(through)
+            await group.waitForAll()
+        }
+        #expect(shared.order.withLock { $0 } == [0, 1, 2, 3, 4, 5])
         #expect(gate.occupancy == (0, 0))
     }
 
