@@ -1,6 +1,6 @@
 # Build and install samverkand, samverkanctl and their systemd integration.
 #
-#   make build                                  swift build -c release --static-swift-stdlib
+#   make build                                  release build (samverkanctl with the Swift runtime linked in)
 #   sudo make install                           to PREFIX=/usr/local
 #   make install DESTDIR=/tmp/root PREFIX=/usr  staged install, e.g. for a package
 #   make install BUILD_DIR=.build/debug         install prebuilt binaries; swift is not run
@@ -44,10 +44,15 @@ BINARIES = samverkand samverkanctl
 
 all: build
 
-# The Swift runtime and Foundation linked in: the installed binaries need no Swift toolchain on
-# the machine, and samverkanctl starts in about half the time (no dynamic loading of the runtime).
+# samverkanctl with the Swift runtime and Foundation linked in: it starts in about half the time
+# (no dynamic loading of the runtime) and needs no toolchain. samverkand uses the toolchain's
+# shared runtime: a statically linked one hides the hook through which SwiftNIO takes over
+# Swift concurrency's global executor, and on libdispatch's global queues the daemon would wake
+# once a second for good (libdispatch's workqueue monitor). The order matters: both go to the
+# same release directory, samverkanctl last.
 build:
-	$(SWIFT) build -c release --static-swift-stdlib
+	$(SWIFT) build -c release --product samverkand
+	$(SWIFT) build -c release --static-swift-stdlib --product samverkanctl
 
 install: install-bin install-docs install-systemd install-config
 	@# On the live system (no DESTDIR) do what a package's postinst would: create the user,

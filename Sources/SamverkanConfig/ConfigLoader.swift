@@ -169,7 +169,7 @@ public struct ConfigLoader: Sendable {
         _ elements: [Element], _ transform: @Sendable (Element) -> Result
     ) -> [Result] {
         let slots = ResultSlots<Result>(count: elements.count)
-        DispatchQueue.concurrentPerform(iterations: elements.count) { index in
+        ParallelLoop.forEach(iterations: elements.count) { index in
             slots.set(index, transform(elements[index]))
         }
         return slots.results
@@ -307,9 +307,9 @@ extension Unicode.Scalar {
 /// One result per index, written by `concurrentMap`'s workers and read when all are done.
 ///
 /// `@unchecked Sendable` is safe here: the slots are fixed memory that never moves, each index
-/// is written by exactly one iteration of `concurrentPerform` and no two iterations share an
-/// index, and `results` is read only after `concurrentPerform` has returned, which orders every
-/// write before the read.
+/// is written by exactly one iteration of the loop and no two iterations share an index, and
+/// `results` is read only after `ParallelLoop.forEach` has returned (its semaphore orders every
+/// write before the read).
 private final class ResultSlots<Result>: @unchecked Sendable {
     private let slots: UnsafeMutableBufferPointer<Result?>
 

@@ -38,14 +38,14 @@ public struct Planner: Sendable {
             deadlines = try plan(work[...], of: agreements, from: from, through: through)
         } else {
             let results = Mutex([Result<[Deadline], CalendarError>?](repeating: nil, count: runs.count))
-            DispatchQueue.concurrentPerform(iterations: runs.count) { index in
+            ParallelLoop.forEach(iterations: runs.count) { index in
                 let result = Result { () throws(CalendarError) in
                     try plan(work[runs[index]], of: agreements, from: from, through: through)
                 }
                 results.withLock { $0[index] = result }
             }
             for result in results.withLock({ $0 }) {
-                // Every run has finished when concurrentPerform returns.
+                // Every run has finished when the loop returns.
                 guard let result else { continue }
                 deadlines += try result.get()
             }
