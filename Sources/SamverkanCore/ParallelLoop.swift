@@ -26,19 +26,23 @@ public enum ParallelLoop {
                 }
             }
             loop.work()
-            // The body escapes only into these threads, and they are all done before it returns.
+            // The body escapes only into these threads, and they are all done with it before it
+            // returns. A thread may still hold `loop` for a moment after its signal, so the loop
+            // lets go of the body here (withoutActuallyEscaping traps if anything still holds it).
             for _ in 0..<helpers { loop.finished.wait() }
+            loop.body = nil
         }
     }
 
     /// What the threads of one loop share.
     ///
     /// `@unchecked Sendable` is safe here: `body` is called from several threads, which is what a
-    /// caller of `forEach` agrees to (each index exactly once); `next` is atomic and `finished`
-    /// is a semaphore, both made for sharing.
+    /// caller of `forEach` agrees to (each index exactly once), and set to nil only after every
+    /// thread has signalled `finished` (the semaphore orders their reads before the write);
+    /// `next` is atomic and `finished` is a semaphore, both made for sharing.
     private final class Loop: @unchecked Sendable {
         let iterations: Int
-        let body: (Int) -> Void
+        var body: ((Int) -> Void)?
         let next = Atomic<Int>(0)
         let finished = DispatchSemaphore(value: 0)
 
@@ -50,7 +54,7 @@ public enum ParallelLoop {
         func work() {
             while true {
                 let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                guard index < iterations else { return }
+                guard index < iterations, let body else { return }
                 body(index)
             }
         }

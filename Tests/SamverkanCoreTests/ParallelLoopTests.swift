@@ -35,4 +35,15 @@ struct ParallelLoopTests {
         }
         #expect(seen.threads.withLock { $0 } == [caller])
     }
+
+    /// A helper thread may still hold the loop a moment after it is done; the body must not be
+    /// held then (withoutActuallyEscaping traps: the daemon crashed on its eighth batch of files).
+    @Test("thousands of short loops in a row")
+    func shortLoops() {
+        let total = Mutex(0)
+        for _ in 0..<3_000 {
+            ParallelLoop.forEach(iterations: 2, width: 2) { _ in total.withLock { $0 += 1 } }
+        }
+        #expect(total.withLock { $0 } == 6_000)
+    }
 }
