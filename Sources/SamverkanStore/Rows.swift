@@ -154,23 +154,29 @@ enum Rows {
     /// query per 500 deadlines instead of one per deadline.
     static func notices(ofDeadlines ids: [String], _ db: Database) throws -> [String: [StoredNotice]] {
         var byDeadline: [String: [StoredNotice]] = [:]
-        var start = 0
-        while start < ids.count {
-            let chunk = Array(ids[start..<min(ids.count, start + 500)])
-            start += chunk.count
-            let marks = chunk.map { _ in "?" }.joined(separator: ", ")
-            let rows = try Row.fetchCursor(
-                db.cachedStatement(
-                    sql:
-                        "SELECT \(noticeColumns) FROM notice WHERE deadline_id IN (\(marks)) ORDER BY deadline_id, at, id"
-                ),
-                arguments: StatementArguments(chunk))
-            while let row = try rows.next() {
-                let notice = try notice(row)
-                byDeadline[notice.deadlineID, default: []].append(notice)
-            }
+        try forEachRow(
+            matching: ids, db,
+            sql: { "SELECT \(noticeColumns) FROM notice WHERE deadline_id IN (\($0)) ORDER BY deadline_id, at, id" }
+        ) { row in
+            let notice = try notice(row)
+            byDeadline[notice.deadlineID, default: []].append(notice)
         }
         return byDeadline
+    }
+
+    /// Runs `sql` (given the `?, ?, …` of an IN list) for every 500 of `values` in turn, and `body`
+    /// on each row, read through a cursor.
+    private static func forEachRow(
+        matching values: [String], _ db: Database, sql: (String) -> String, _ body: (Row) throws -> Void
+    ) throws {
+        var start = 0
+        while start < values.count {
+            let chunk = Array(values[start..<min(values.count, start + 500)])
+            start += chunk.count
+            let marks = chunk.map { _ in "?" }.joined(separator: ", ")
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: sql(marks)), arguments: StatementArguments(chunk))
+            while let row = try rows.next() { try body(row) }
+        }
     }
 
     /// The notices a statement selects (`noticeColumns`), read through a cursor: no row is copied.
@@ -201,18 +207,10 @@ enum Rows {
     /// together is claimed in one transaction).
     static func deadlines(ids: [String], _ db: Database) throws -> [String: StoredDeadline] {
         var found: [String: StoredDeadline] = [:]
-        var start = 0
-        while start < ids.count {
-            let chunk = Array(ids[start..<min(ids.count, start + 500)])
-            start += chunk.count
-            let marks = chunk.map { _ in "?" }.joined(separator: ", ")
-            let rows = try Row.fetchCursor(
-                db.cachedStatement(sql: "SELECT \(deadlineColumns) FROM deadline WHERE id IN (\(marks))"),
-                arguments: StatementArguments(chunk))
-            while let row = try rows.next() {
-                let owner = try deadline(row)
-                found[owner.id] = owner
-            }
+        try forEachRow(matching: ids, db, sql: { "SELECT \(deadlineColumns) FROM deadline WHERE id IN (\($0))" }) {
+            row in
+            let owner = try deadline(row)
+            found[owner.id] = owner
         }
         return found
     }

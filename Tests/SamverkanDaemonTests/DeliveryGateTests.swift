@@ -20,6 +20,18 @@ struct DeliveryGateTests {
         return true
     }
 
+    /// Lets go of the deliveries held inside, again and again, until `count` are done.
+    static func letGo(_ shared: Shared, until count: Int) async -> Bool {
+        await until {
+            let held = shared.release.withLock { list -> [CheckedContinuation<Void, Never>] in
+                defer { list = [] }
+                return list
+            }
+            for continuation in held { continuation.resume() }
+            return shared.inside.withLock { $0.done } == count
+        }
+    }
+
     /// What the deliveries inside the gate share with the test.
     final class Shared: Sendable {
         let inside = Mutex((now: 0, most: 0, done: 0))
@@ -54,15 +66,7 @@ struct DeliveryGateTests {
             let full = await Self.until { gate.occupancy == (4, 46) && shared.release.withLock { $0.count } == 4 }
             #expect(full, "occupancy \(gate.occupancy)")
             // Let go of whoever is inside, until everyone went through.
-            let through = await Self.until {
-                let held = shared.release.withLock { list -> [CheckedContinuation<Void, Never>] in
-                    defer { list = [] }
-                    return list
-                }
-                for continuation in held { continuation.resume() }
-                return shared.inside.withLock { $0.done } == 50
-            }
-            #expect(through)
+            #expect(await Self.letGo(shared, until: 50))
             await group.waitForAll()
         }
         #expect(shared.inside.withLock { $0.most } == 4)
@@ -88,15 +92,7 @@ struct DeliveryGateTests {
                 let arrived = await Self.until { gate.occupancy.inside + gate.occupancy.waiting == k + 1 }
                 #expect(arrived, "delivery \(k) did not arrive")
             }
-            let through = await Self.until {
-                let held = shared.release.withLock { list -> [CheckedContinuation<Void, Never>] in
-                    defer { list = [] }
-                    return list
-                }
-                for continuation in held { continuation.resume() }
-                return shared.inside.withLock { $0.done } == 6
-            }
-            #expect(through)
+            #expect(await Self.letGo(shared, until: 6))
             await group.waitForAll()
         }
         #expect(shared.order.withLock { $0 } == [0, 1, 2, 3, 4, 5])
