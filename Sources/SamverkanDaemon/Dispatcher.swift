@@ -21,6 +21,8 @@ struct Dispatcher: Sendable {
     let operatorTarget: String?
     /// Each sink's `retry: {initial, max}`.
     let retryPolicies: [String: (initial: Duration, max: Duration)]
+    /// Names this dispatcher (one per config generation): what it prepared is used by it alone.
+    let identity = UUID()
 
     /// How a delivery ended: what the store records (`sent`, a `retry`, `dead`, or `deferred`
     /// to the route's digest).
@@ -75,7 +77,7 @@ struct Dispatcher: Sendable {
         now: Date, prepared: PreparedNotice? = nil
     ) async -> Result {
         var prepared = prepared
-        if let unfit = prepared, manual || !unfit.fits(claim, now: now) {
+        if let unfit = prepared, manual || unfit.madeBy != identity || !unfit.fits(claim, now: now) {
             unfit.discard()
             prepared = nil
         }
@@ -141,7 +143,7 @@ struct Dispatcher: Sendable {
             if case .success(let delivery) = await sink.stage(outgoing) { staged[name] = delivery }
         }
         return PreparedNotice(
-            expected: PreparedNotice.withoutStamps(claim), renderedAsOf: asOf, outgoing: outgoing,
+            madeBy: identity, expected: PreparedNotice.withoutStamps(claim), renderedAsOf: asOf, outgoing: outgoing,
             situation: situation, metadata: metadata, staged: staged)
     }
 
@@ -149,7 +151,8 @@ struct Dispatcher: Sendable {
     /// (`deliverStaged`): its first attempt, prepared and still fitting, to a route whose only
     /// sink staged it. Nil: it goes the usual way, one delivery of its own.
     func batchSink(for claim: ClaimedNotice, prepared: PreparedNotice, now: Date) -> String? {
-        guard claim.notice.attempts == 1, claim.notice.slot != "breach", prepared.fits(claim, now: now),
+        guard claim.notice.attempts == 1, claim.notice.slot != "breach", prepared.madeBy == identity,
+            prepared.fits(claim, now: now),
             let route = route(agreement: claim.deadline.agreement, kind: claim.deadline.kind, slot: claim.notice.slot),
             route.digestAt == nil, let sink = route.sinks.first, route.sinks.allSatisfy({ $0 == sink }),
             prepared.staged.keys.elementsEqual([sink])
@@ -180,6 +183,8 @@ struct Dispatcher: Sendable {
         }
         let started = ContinuousClock.now
         let receipts = await sink.deliver(staged: staged.map(\.1))
+        // One receipt each; any without one goes the usual way, its staged file thrown away.
+        for (_, delivery) in staged.dropFirst(receipts.count) { delivery.discard() }
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         for ((index, _), receipt) in zip(staged, receipts) {

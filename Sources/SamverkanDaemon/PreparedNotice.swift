@@ -18,6 +18,9 @@ struct PreparedNotice: Sendable {
     /// a moment later.
     static let renderedAfter: TimeInterval = 0.001
 
+    /// The dispatcher that made it (`Dispatcher.identity`): the config it was rendered with, the
+    /// sinks that staged it.
+    let madeBy: UUID
     let expected: ClaimedNotice
     let renderedAsOf: Date
     let outgoing: OutgoingNotice

@@ -74,6 +74,9 @@ actor Scheduler {
     /// every notice due before `preparedBefore` that was waiting then is in `prepared`.
     private var prepared: [String: PreparedNotice] = [:]
     private var preparedBefore: Date?
+    /// Bumped whenever preparations become worthless (a reload, another lead): a preparation
+    /// that was under way across such a change throws away what it made.
+    private var preparationEpoch = 0
     /// How many claimed notices had been prepared, and how many went out in a sink's batch (tests).
     private(set) var claimedPrepared = 0
     private(set) var deliveredInBatches = 0
@@ -91,6 +94,7 @@ actor Scheduler {
     func use(_ dispatcher: Dispatcher) {
         self.dispatcher = dispatcher
         // Rendered with the old config and staged by the old sinks.
+        preparationEpoch += 1
         discardPrepared { _ in true }
         preparedBefore = nil
         wake.signal()
@@ -129,6 +133,7 @@ actor Scheduler {
     /// Prepares notices this long ahead, or not at all (0).
     func usePrepareLead(_ seconds: TimeInterval) {
         prepareLead = max(0, seconds)
+        preparationEpoch += 1
         discardPrepared { _ in true }
         preparedBefore = nil
     }
@@ -214,14 +219,18 @@ actor Scheduler {
             if let next, prepareLead > 0, preparedBefore.map({ next >= $0 }) ?? true {
                 let lead = next.timeIntervalSince(now)
                 if lead > prepareLead {
-                    return .sleep(until: [next.addingTimeInterval(-prepareLead), replanAt].compactMap { $0 }.min())
+                    let leftover = prepared.values.map(\.expected.notice.nextAttempt).min()
+                    return .sleep(
+                        until: [next.addingTimeInterval(-prepareLead), replanAt, leftover].compactMap { $0 }.min())
                 }
                 if lead >= Self.prepareMinimum {
                     try await prepare(from: next)
                     return .again
                 }
             }
-            return .sleep(until: [next, replanAt].compactMap { $0 }.min())
+            // A preparation left over (its notice cancelled or moved) goes when its time comes.
+            let leftover = prepared.values.map(\.expected.notice.nextAttempt).min()
+            return .sleep(until: [next, replanAt, leftover].compactMap { $0 }.min())
         } catch {
             logger.critical(
                 "the store failed: \(error); the scheduler tries again in \(Self.storeRetry)",
@@ -231,31 +240,42 @@ actor Scheduler {
     }
 
     /// Prepares the notices due from `next` to `prepareLead` after it (at most `claimBatch`),
-    /// many side by side.
+    /// many side by side. It stops starting new ones `prepareMinimum` before `next` (a slow disk
+    /// must not hold up the notices it prepares: the rest go the usual way), and keeps nothing
+    /// when a reload came meanwhile.
     private func prepare(from next: Date) async throws(StoreError) {
+        let epoch = preparationEpoch
         let until = next.addingTimeInterval(prepareLead)
         let found = try await store.waiting(from: next, before: until, limit: Self.claimBatch)
-        // When the batch is full, the rest of its last instant is not prepared (nor looked for again).
+        let waiting = found.filter { prepared[$0.notice.id] == nil }
+        let dispatcher = self.dispatcher
+        let clock = self.clock
+        let stopAt = next.addingTimeInterval(-Self.prepareMinimum)
+        let made = await withTaskGroup(of: PreparedNotice?.self) { group in
+            var rest = waiting[...]
+            var made: [PreparedNotice] = []
+            func startNext(_ group: inout TaskGroup<PreparedNotice?>) {
+                guard clock.now() < stopAt, let notice = rest.popFirst() else { return }
+                group.addTask { await dispatcher.prepare(notice) }
+            }
+            for _ in 0..<Self.deliveryWindow { startNext(&group) }
+            while let result = await group.next() {
+                if let result { made.append(result) }
+                startNext(&group)
+            }
+            return made
+        }
+        guard epoch == preparationEpoch else {
+            for notice in made { notice.discard() }
+            return
+        }
+        for notice in made { prepared[notice.expected.notice.id] = notice }
+        // When the batch is full, the rest of its last instant is not prepared (nor looked for
+        // again); notices not started in time, or added since, go the usual way.
         preparedBefore =
             found.count == Self.claimBatch
             ? Date(timeIntervalSince1970: found[found.count - 1].notice.nextAttempt.timeIntervalSince1970.nextUp)
             : until
-        let waiting = found.filter { prepared[$0.notice.id] == nil }
-        let dispatcher = self.dispatcher
-        let made = await withTaskGroup(of: PreparedNotice?.self) { group in
-            var rest = waiting[...]
-            var made: [PreparedNotice] = []
-            for _ in 0..<Self.deliveryWindow {
-                guard let notice = rest.popFirst() else { break }
-                group.addTask { await dispatcher.prepare(notice) }
-            }
-            while let result = await group.next() {
-                if let result { made.append(result) }
-                if let notice = rest.popFirst() { group.addTask { await dispatcher.prepare(notice) } }
-            }
-            return made
-        }
-        for notice in made { prepared[notice.expected.notice.id] = notice }
         logger.debug(
             "prepared \(made.count) of \(waiting.count) notices due from \(dispatcher.zone.rfc3339(next)) for \(prepareLead) s"
         )

@@ -82,8 +82,9 @@ final class FileCommitter: Sendable {
     let directory: String
     let mode: mode_t
     private let queues = Mutex(Queues())
-    /// Makes temporary names unique, so that two writes of one notice never share one.
-    private let sequence = Atomic<Int>(0)
+    /// Makes temporary names unique in this process, so that two writes of one notice never
+    /// share one, also across the committers of one directory (a reload makes new ones).
+    private static let sequence = Atomic<Int>(0)
     private let commits = Atomic<Int>(0)
 
     /// How many syncs of the directory ran (tests: files renamed together share them).
@@ -104,9 +105,19 @@ final class FileCommitter: Sendable {
 
     /// Removes the temporary files of processes that are gone: a crash between a file's write and
     /// its rename, or a staged notice that was never delivered. Another live process's files
-    /// (a second daemon writing into the same directory) are left alone.
+    /// (a second daemon writing into the same directory) are left alone. "Gone" is by pid in
+    /// this pid namespace: two daemons in different containers sharing one directory could take
+    /// each other's for a dead one's (the other then fails its rename and writes again; nothing
+    /// is lost).
     static func removeLeftovers(in directory: String) {
-        guard swept.withLock({ $0.insert(directory).inserted }), let listing = opendir(directory) else { return }
+        // By its real path: a directory named another way after a reload is the same directory.
+        let real = realpath(directory, nil).map { path in
+            defer { free(path) }
+            return String(cString: path)
+        }
+        guard swept.withLock({ $0.insert(real ?? directory).inserted }), let listing = opendir(directory) else {
+            return
+        }
         defer { closedir(listing) }
         let ownPID = getpid()
         while let entry = readdir(listing) {
@@ -116,8 +127,9 @@ final class FileCommitter: Sendable {
             guard name.hasPrefix(temporaryPrefix),
                 let pid = pid_t(name.dropFirst(temporaryPrefix.count).prefix { $0 != "-" })
             else { continue }
-            // Our own pid here is an earlier process's that had it: nothing of ours is written yet.
-            if pid == ownPID || (kill(pid, 0) != 0 && errno == ESRCH) {
+            // Never our own (a sink made by a reload sweeps again if the directory is named
+            // another way); one left by an earlier process with our pid stays, as rare as harmless.
+            if pid != ownPID && kill(pid, 0) != 0 && errno == ESRCH {
                 unlink(directory + "/" + name)
             }
         }
@@ -242,9 +254,9 @@ final class FileCommitter: Sendable {
         if mkdir(directory, 0o750) != 0 && errno != EEXIST {
             return .failure(SinkError(.transient, "cannot create \(directory): \(Self.reason())"))
         }
-        let number = sequence.wrappingAdd(1, ordering: .relaxed).oldValue
+        let number = Self.sequence.wrappingAdd(1, ordering: .relaxed).oldValue
         let temporary = directory + "/" + Self.temporaryPrefix + "\(getpid())-\(number)-" + fileName
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else {
             return .failure(SinkError(.transient, "cannot create \(temporary): \(Self.reason())"))
         }

@@ -186,5 +186,12 @@ struct PreparedNoticeTests {
         stamped.notice.updated = Self.due
         stamped.deadline.updated = Self.due
         #expect(prepared.fits(stamped, now: Self.due.addingTimeInterval(1)))
+
+        // Only the dispatcher that made it uses it: another one (a reload's) renders afresh.
+        let now = Self.due.addingTimeInterval(0.01)
+        #expect(dispatcher.batchSink(for: claim, prepared: prepared, now: now) == "outbox")
+        let reloaded = try Dispatcher(
+            config: loaded, stateDirectory: harness.state, logger: logger, metrics: DeliveryMetrics())
+        #expect(reloaded.batchSink(for: claim, prepared: prepared, now: now) == nil)
     }
 }
