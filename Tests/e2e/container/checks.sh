@@ -118,6 +118,8 @@ check_status() {
 }
 
 # --- e. `systemctl reload` (SIGHUP) bumps the config generation, without a restart.
+unit_active() { [ "$(prop "$unit" ActiveState)" = active ]; }
+
 generation_above() {
     local now
     now=$(generation) && [ -n "$now" ] && [ "$now" -gt "$1" ]
@@ -203,9 +205,11 @@ check_stop_and_activation() {
         return
     fi
     out=$(ctl_status 2>&1) || rc=$?
+    # The socket is served from the moment the daemon takes it, a moment before READY=1 makes
+    # the unit active: the answer comes first, "active" follows.
     if [ "$rc" -ne 0 ] || ! grep -q '"generation"' <<< "$out"; then
         fail stop-and-activation "status after the stop exited $rc: $(head -c 300 <<< "$out")"
-    elif [ "$(prop "$unit" ActiveState)" != active ]; then
+    elif ! wait_until 10 unit_active; then
         fail stop-and-activation "answered, but samverkand.service is $(prop "$unit" ActiveState)"
     else
         pass stop-and-activation
