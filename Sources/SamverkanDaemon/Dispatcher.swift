@@ -77,7 +77,7 @@ struct Dispatcher: Sendable {
         now: Date, prepared: PreparedNotice? = nil
     ) async -> Result {
         var prepared = prepared
-        if let unfit = prepared, manual || unfit.madeBy != identity || !unfit.fits(claim, now: now) {
+        if let unfit = prepared, manual || !canUse(unfit, for: claim, now: now) {
             unfit.discard()
             prepared = nil
         }
@@ -147,12 +147,17 @@ struct Dispatcher: Sendable {
             situation: situation, metadata: metadata, staged: staged)
     }
 
+    /// Whether this dispatcher may deliver `claim` as `prepared`: it made it (with this config and
+    /// these sinks), and rendering the claim now gives the same.
+    func canUse(_ prepared: PreparedNotice, for claim: ClaimedNotice, now: Date) -> Bool {
+        prepared.madeBy == identity && prepared.fits(claim, now: now)
+    }
+
     /// The sink a claimed notice can go to together with others as a batch
     /// (`deliverStaged`): its first attempt, prepared and still fitting, to a route whose only
     /// sink staged it. Nil: it goes the usual way, one delivery of its own.
     func batchSink(for claim: ClaimedNotice, prepared: PreparedNotice, now: Date) -> String? {
-        guard claim.notice.attempts == 1, claim.notice.slot != "breach", prepared.madeBy == identity,
-            prepared.fits(claim, now: now),
+        guard claim.notice.attempts == 1, claim.notice.slot != "breach", canUse(prepared, for: claim, now: now),
             let route = route(agreement: claim.deadline.agreement, kind: claim.deadline.kind, slot: claim.notice.slot),
             route.digestAt == nil, let sink = route.sinks.first, route.sinks.allSatisfy({ $0 == sink }),
             prepared.staged.keys.elementsEqual([sink])

@@ -220,13 +220,10 @@ actor Runtime {
     /// and its generation, in one transaction, or on its own when the reload is refused.
     func reload(requestedBy who: String, auditBy: Requester? = nil) async -> Result<ReloadView, ReloadFailure> {
         let auditRecord = auditBy.map { AuditRecord(at: clock.now(), by: $0, action: "reload") }
-        func refuse(_ failure: ReloadFailure) async -> Result<ReloadView, ReloadFailure> {
-            if let auditRecord {
-                do { _ = try await store.appendAudit(auditRecord) } catch {
-                    logger.error("cannot append to the audit trail: \(error)")
-                }
-            }
-            return self.refuse(failure)
+        // A refused reload is audited on its own.
+        func refuseAudited(_ failure: ReloadFailure) async -> Result<ReloadView, ReloadFailure> {
+            if let auditBy { await audit(action: "reload", target: nil, detail: nil, by: auditBy) }
+            return refuse(failure)
         }
         notifier.send(.reloading(status: "Reloading config (\(who))"))
         defer { Task { await self.notifyReady() } }
@@ -243,10 +240,10 @@ actor Runtime {
                 clock: clock)
             logger.debug("config read in \((stopwatch.now - loadStart).milliseconds)")
         } catch let error as ConfigError {
-            return await refuse(
+            return await refuseAudited(
                 ReloadFailure(message: "config is invalid", details: error.errors.map(\.description)))
         } catch {
-            return await refuse(ReloadFailure(message: "\(error)", details: ["\(error)"]))
+            return await refuseAudited(ReloadFailure(message: "\(error)", details: ["\(error)"]))
         }
         let report: ReconcileReport?
         let newGeneration: Int
@@ -263,9 +260,10 @@ actor Runtime {
             }
             logger.debug("the reload took \((stopwatch.now - loadStart).milliseconds)")
         } catch let error as CalendarError {
-            return await refuse(ReloadFailure(message: "cannot plan: \(error.message)", details: [error.message]))
+            return await refuseAudited(
+                ReloadFailure(message: "cannot plan: \(error.message)", details: [error.message]))
         } catch {
-            return await refuse(
+            return await refuseAudited(
                 ReloadFailure(message: "cannot store the new plan: \(error)", details: ["\(error)"]))
         }
         let changed = newConfig.fingerprint != config.fingerprint

@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import SamverkanConfig
 import SamverkanCore
-import SamverkanSinks
 import SamverkanStore
 
 /// Something that wakes the scheduler at a wall-clock instant: the timerfd in the daemon, a
@@ -94,9 +93,7 @@ actor Scheduler {
     func use(_ dispatcher: Dispatcher) {
         self.dispatcher = dispatcher
         // Rendered with the old config and staged by the old sinks.
-        preparationEpoch += 1
-        discardPrepared { _ in true }
-        preparedBefore = nil
+        dropPreparations()
         wake.signal()
     }
 
@@ -133,9 +130,7 @@ actor Scheduler {
     /// Prepares notices this long ahead, or not at all (0).
     func usePrepareLead(_ seconds: TimeInterval) {
         prepareLead = max(0, seconds)
-        preparationEpoch += 1
-        discardPrepared { _ in true }
-        preparedBefore = nil
+        dropPreparations()
     }
 
     /// Uses another timer (unit tests).
@@ -175,8 +170,7 @@ actor Scheduler {
                 }
             }
         }
-        discardPrepared { _ in true }
-        preparedBefore = nil
+        dropPreparations()
         answerPings()
     }
 
@@ -216,10 +210,11 @@ actor Scheduler {
             // Whatever was prepared for a time now past was not claimed: cancelled, moved, done.
             discardPrepared { $0.expected.notice.nextAttempt <= now }
             let next = try await store.nextDue()
+            // A preparation left over (its notice cancelled or moved) goes when its time comes.
+            let leftover = prepared.values.map(\.expected.notice.nextAttempt).min()
             if let next, prepareLead > 0, preparedBefore.map({ next >= $0 }) ?? true {
                 let lead = next.timeIntervalSince(now)
                 if lead > prepareLead {
-                    let leftover = prepared.values.map(\.expected.notice.nextAttempt).min()
                     return .sleep(
                         until: [next.addingTimeInterval(-prepareLead), replanAt, leftover].compactMap { $0 }.min())
                 }
@@ -228,8 +223,6 @@ actor Scheduler {
                     return .again
                 }
             }
-            // A preparation left over (its notice cancelled or moved) goes when its time comes.
-            let leftover = prepared.values.map(\.expected.notice.nextAttempt).min()
             return .sleep(until: [next, replanAt, leftover].compactMap { $0 }.min())
         } catch {
             logger.critical(
@@ -279,6 +272,13 @@ actor Scheduler {
         logger.debug(
             "prepared \(made.count) of \(waiting.count) notices due from \(dispatcher.zone.rfc3339(next)) for \(prepareLead) s"
         )
+    }
+
+    /// Every preparation thrown away, and one under way when this is called keeps nothing.
+    private func dropPreparations() {
+        preparationEpoch += 1
+        discardPrepared { _ in true }
+        preparedBefore = nil
     }
 
     private func discardPrepared(where stale: (PreparedNotice) -> Bool) {

@@ -92,11 +92,6 @@ extension FileSink: StagingSink {
         return await committer.stage(content, as: fileName).map(StagedDelivery.init(file:))
     }
 
-    /// Renames the staged file into place with the next group commit.
-    public func deliver(staged: StagedDelivery) async throws(SinkError) -> DeliveryReceipt {
-        try await deliver(staged: [staged])[0].get()
-    }
-
     /// Renames the staged files into place in one pass, synced together.
     public func deliver(staged: [StagedDelivery]) async -> [Result<DeliveryReceipt, SinkError>] {
         let results = await committer.commit(staged.map(\.file))

@@ -15,9 +15,15 @@ public protocol StagingSink: NoticeSink {
     /// Prepares `notice`: afterwards, `deliver(staged:)` does what `deliver(_:)` would have done
     /// with the same notice.
     func stage(_ notice: OutgoingNotice) async -> Result<StagedDelivery, SinkError>
-    func deliver(staged: StagedDelivery) async throws(SinkError) -> DeliveryReceipt
-    /// Many staged notices at once (a burst due together), one result each, in order.
+    /// Staged notices delivered together (a burst due at once), one result each, in order.
     func deliver(staged: [StagedDelivery]) async -> [Result<DeliveryReceipt, SinkError>]
+}
+
+extension StagingSink {
+    /// One staged notice.
+    public func deliver(staged: StagedDelivery) async throws(SinkError) -> DeliveryReceipt {
+        try await deliver(staged: [staged])[0].get()
+    }
 }
 
 /// The work a `StagingSink` did ahead: for the file sink, a file written and synced under its
