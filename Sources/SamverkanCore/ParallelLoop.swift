@@ -34,6 +34,99 @@ public enum ParallelLoop {
         }
     }
 
+    /// Calls `produce` for every index in `0..<iterations` on up to `width` threads of its own
+    /// (nil: one per core), and `consume` on the caller's thread with each result, in index
+    /// order, as soon as it and every result before it are ready; returns when every result has
+    /// been consumed.
+    ///
+    /// This lets the caller start on the first results while the others are still being made
+    /// (the daemon's reload stores the first agreement files while it reads the next). At most
+    /// `ahead` results wait to be consumed, so memory holds a window of them, not all.
+    public static func forEachInOrder<Result: Sendable>(
+        iterations: Int, width: Int? = nil, ahead: Int = 64, _ produce: (Int) -> Result,
+        then consume: (Int, Result) -> Void
+    ) {
+        guard iterations > 0 else { return }
+        let width = width ?? ProcessInfo.processInfo.activeProcessorCount
+        let threads = min(width, iterations)
+        guard threads > 1 else {
+            for index in 0..<iterations { consume(index, produce(index)) }
+            return
+        }
+        withoutActuallyEscaping(produce) { produce in
+            let loop = OrderedLoop(iterations: iterations, ahead: max(ahead, threads), produce: produce)
+            for _ in 0..<threads {
+                Thread.detachNewThread {
+                    loop.work(); loop.finished.signal()
+                }
+            }
+            for index in 0..<iterations { consume(index, loop.take(index)) }
+            // As in `forEach`: every thread is done with `produce` before it is let go.
+            for _ in 0..<threads { loop.finished.wait() }
+            loop.produce = nil
+        }
+    }
+
+    /// What the threads of one ordered loop share.
+    ///
+    /// `@unchecked Sendable` is safe here: every stored property but the constants and
+    /// `finished` (a semaphore, made for sharing) is read and written only with `condition`
+    /// locked, except `produce`, which is read by the threads while they run and set to nil
+    /// only after all of them have signalled `finished`. Each index is produced by exactly one
+    /// thread (`taken` hands it out under the lock) and consumed once.
+    private final class OrderedLoop<Result: Sendable>: @unchecked Sendable {
+        let iterations: Int
+        let ahead: Int
+        var produce: ((Int) -> Result)?
+        let condition = NSCondition()
+        let finished = DispatchSemaphore(value: 0)
+        /// Results made and not yet consumed, by index.
+        private var ready: [Int: Result] = [:]
+        /// The next index to hand to a thread.
+        private var taken = 0
+        /// How many results the caller has consumed.
+        private var consumed = 0
+
+        init(iterations: Int, ahead: Int, produce: @escaping (Int) -> Result) {
+            self.iterations = iterations
+            self.ahead = ahead
+            self.produce = produce
+        }
+
+        func work() {
+            while true {
+                condition.lock()
+                while taken < iterations && taken >= consumed + ahead { condition.wait() }
+                guard taken < iterations, let produce else {
+                    condition.unlock()
+                    return
+                }
+                let index = taken
+                taken += 1
+                condition.unlock()
+                let result = produce(index)
+                condition.lock()
+                ready[index] = result
+                condition.broadcast()
+                condition.unlock()
+            }
+        }
+
+        /// The result of `index`, once made; the indexes must be taken in order.
+        func take(_ index: Int) -> Result {
+            condition.lock()
+            defer { condition.unlock() }
+            while true {
+                if let result = ready.removeValue(forKey: index) {
+                    consumed = index + 1
+                    condition.broadcast()
+                    return result
+                }
+                condition.wait()
+            }
+        }
+    }
+
     /// What the threads of one loop share.
     ///
     /// `@unchecked Sendable` is safe here: `body` is called from several threads, which is what a

@@ -11,11 +11,15 @@ public struct Planner: Sendable {
     /// Whether deadlines and notices carry their explanation. Building the words costs more than
     /// the dates themselves; `plan --json` of a large config leaves them out.
     public let explains: Bool
+    /// How many threads a large plan is made on (nil: one per core). A caller that plans many
+    /// agreements side by side itself plans each on one.
+    public let threads: Int?
 
-    public init(zone: Zone, calendar: SwedishCalendar = SwedishCalendar(), explains: Bool = true) {
+    public init(zone: Zone, calendar: SwedishCalendar = SwedishCalendar(), explains: Bool = true, threads: Int? = nil) {
         self.zone = zone
         self.calendar = calendar
         self.explains = explains
+        self.threads = threads
     }
 
     /// Every deadline whose due date (in the zone) lies in `from...through`, sorted by due
@@ -32,7 +36,7 @@ public struct Planner: Sendable {
         let work: [(agreement: Int, obligation: Int)] = agreements.indices.flatMap { index in
             agreements[index].obligations.indices.map { (index, $0) }
         }
-        let runs = Self.runs(of: work.count, cores: ProcessInfo.processInfo.activeProcessorCount)
+        let runs = Self.runs(of: work.count, cores: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         var deadlines: [Deadline] = []
         if runs.count <= 1 {
             deadlines = try plan(work[...], of: agreements, from: from, through: through)

@@ -46,4 +46,63 @@ struct ParallelLoopTests {
         }
         #expect(total.withLock { $0 } == 6_000)
     }
+
+    @Test("in order: every result consumed once, in index order, on the caller's thread", arguments: [0, 1, 2, 9, 500])
+    func inOrder(iterations: Int) {
+        let caller = "\(Unmanaged.passUnretained(Thread.current).toOpaque())"
+        let producers = Seen()
+        var consumed: [Int] = []
+        var consumers = Set<String>()
+        ParallelLoop.forEachInOrder(iterations: iterations, width: 3, ahead: 8) { index in
+            producers.threads.withLock { _ = $0.insert("\(Unmanaged.passUnretained(Thread.current).toOpaque())") }
+            // Later indexes finish first now and then: the order must come from the loop.
+            if index % 7 == 0 { usleep(200) }
+            return index * 10
+        } then: { index, result in
+            #expect(result == index * 10)
+            consumed.append(index)
+            consumers.insert("\(Unmanaged.passUnretained(Thread.current).toOpaque())")
+        }
+        #expect(consumed == Array(0..<iterations))
+        if iterations > 1 {
+            #expect(consumers == [caller])
+            #expect(!producers.threads.withLock { $0 }.contains(caller))
+        }
+    }
+
+    /// The caller gets the first results while later ones are still to be made, and no more
+    /// than `ahead` wait for it.
+    @Test("in order: consuming starts early and the window is bounded")
+    func inOrderWindow() {
+        let produced = Mutex(0)
+        var mostAhead = 0
+        var producedAtFirst = 0
+        ParallelLoop.forEachInOrder(iterations: 200, width: 2, ahead: 5) { index in
+            produced.withLock { $0 += 1 }
+            return index
+        } then: { index, _ in
+            let count = produced.withLock { $0 }
+            if index == 0 { producedAtFirst = count }
+            mostAhead = max(mostAhead, count - index)
+            // A slow consumer: the producers fill the window and wait.
+            usleep(100)
+        }
+        #expect(producedAtFirst < 200)
+        // While index `i` is consumed, at most `i + 1 + ahead` have been handed out, so made.
+        #expect(mostAhead <= 6)
+        #expect(produced.withLock { $0 } == 200)
+    }
+
+    @Test("thousands of short ordered loops in a row")
+    func shortOrderedLoops() {
+        var total = 0
+        for _ in 0..<2_000 {
+            ParallelLoop.forEachInOrder(iterations: 2, width: 2) {
+                $0 + 1
+            } then: {
+                total += $1
+            }
+        }
+        #expect(total == 6_000)
+    }
 }
