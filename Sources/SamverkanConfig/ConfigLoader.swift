@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 public import SamverkanCore
 import Yams
@@ -31,7 +30,34 @@ public struct ConfigLoader: Sendable {
         throws(ConfigError) -> LoadedConfig
     {
         var agreements: [Agreement] = []
-        var config = try load(directory: directory, today: todayInZone, cache: &cache) { agreements.append($0) }
+        var config = try load(directory: directory, today: todayInZone, cache: &cache, deriving: Self.nothing) {
+            agreements.append($0.agreement)
+        }
+        config.agreements = agreements
+        return config
+    }
+
+    /// Loads like ``load(directory:today:cache:)``, and works on each agreement as soon as it is
+    /// read: `derive` runs on the thread that read the agreement's file, with what the file was
+    /// read under (``AgreementContext``), and `handOver` gets each agreement with what `derive`
+    /// made, on the caller's thread, in file order, while later files are still being read.
+    ///
+    /// The daemon's reload plans each agreement in `derive` and stores it in `handOver`, so that
+    /// storing the first agreements overlaps reading the others. As with every `handingOver`,
+    /// agreements are handed over before the whole directory has been checked: when loading
+    /// throws, the caller must discard what it was given. The config returned holds every
+    /// agreement.
+    public func load<Derived: Sendable>(
+        directory: String, today todayInZone: (Zone) -> LocalDate?, cache: inout AgreementFileCache,
+        deriving derive: @escaping @Sendable (Agreement, AgreementContext) -> Derived,
+        handingOver handOver: (Agreement, Derived) -> Void
+    ) throws(ConfigError) -> LoadedConfig {
+        var agreements: [Agreement] = []
+        var config = try load(directory: directory, today: todayInZone, cache: &cache, deriving: derive) { file in
+            agreements.append(file.agreement)
+            // `derive` ran on every agreement handed over.
+            if let derived = file.derived { handOver(file.agreement, derived) }
+        }
         config.agreements = agreements
         return config
     }
@@ -47,12 +73,24 @@ public struct ConfigLoader: Sendable {
         directory: String, today todayInZone: (Zone) -> LocalDate?, handingOver handOver: (Agreement) -> Void
     ) throws(ConfigError) -> LoadedConfig {
         var cache = AgreementFileCache(keeping: false)
-        return try load(directory: directory, today: todayInZone, cache: &cache, handingOver: handOver)
+        return try load(directory: directory, today: todayInZone, cache: &cache, deriving: Self.nothing) {
+            handOver($0.agreement)
+        }
     }
 
-    private func load(
+    /// The `derive` of the loads that derive nothing.
+    private static let nothing: @Sendable (Agreement, AgreementContext) -> Bool = { _, _ in true }
+
+    /// An agreement read without errors, with what `derive` made of it.
+    private struct Read<Derived> {
+        var agreement: Agreement
+        var derived: Derived?
+    }
+
+    private func load<Derived: Sendable>(
         directory: String, today todayInZone: (Zone) -> LocalDate?, cache: inout AgreementFileCache,
-        handingOver handOver: (Agreement) -> Void
+        deriving derive: @escaping @Sendable (Agreement, AgreementContext) -> Derived,
+        handingOver handOver: (Read<Derived>) -> Void
     ) throws(ConfigError) -> LoadedConfig {
         var log = DiagnosticLog()
         var hasher = Fingerprint()
@@ -78,34 +116,32 @@ public struct ConfigLoader: Sendable {
         // Agreement id → the first file defining it; duplicates are reported after every file.
         var firstFile: [String: String] = [:]
         var duplicates: [(file: String, position: Position, id: String, other: String)] = []
-        // Files are read, parsed and checked on every core, a batch at a time, and their results
-        // taken in file order: the diagnostics, the fingerprint and the agreements handed over
-        // come out as if the files were read one by one, while memory holds one batch.
-        let batchSize = 64
-        var batchStart = 0
-        while batchStart < names.count {
-            let batch = names[batchStart..<min(batchStart + batchSize, names.count)]
-            let paths = batch.map { agreementsPath + "/" + $0 }
-            let results = Self.concurrentMap(paths) { path in
-                AgreementFile(path: path, zone: zone, today: today, calendar: calendar, cached: previous[path])
+        let context = AgreementContext(zone: zone, settings: settings, today: today)
+        // Files are read, parsed and checked on every core, and their results taken in file
+        // order as soon as each is ready: the diagnostics, the fingerprint and the agreements
+        // handed over come out as if the files were read one by one, while memory holds a
+        // window of files.
+        ParallelLoop.forEachInOrder(iterations: names.count) { index in
+            let path = agreementsPath + "/" + names[index]
+            let file = AgreementFile(path: path, zone: zone, today: today, calendar: calendar, cached: previous[path])
+            // A file with errors fails the whole load: its agreement (an id of "?", say) is not
+            // worth deriving from or handing over.
+            let derived = file.log.hasErrors ? nil : file.agreement.map { derive($0, context) }
+            return (file, derived)
+        } then: { index, read in
+            let (result, derived) = read
+            files.append(result.path)
+            log.append(result.log)
+            cache.keep(result)
+            guard let text = result.text else { return }
+            hasher.add(Self.agreementsDirectory + "/" + names[index], text)
+            guard let agreement = result.agreement else { return }
+            if let other = firstFile[agreement.id] {
+                duplicates.append((result.path, result.position, agreement.id, other))
+            } else {
+                firstFile[agreement.id] = result.path
             }
-            for (name, result) in zip(batch, results) {
-                files.append(result.path)
-                log.append(result.log)
-                cache.keep(result)
-                guard let text = result.text else { continue }
-                hasher.add(Self.agreementsDirectory + "/" + name, text)
-                guard let agreement = result.agreement else { continue }
-                if let other = firstFile[agreement.id] {
-                    duplicates.append((result.path, result.position, agreement.id, other))
-                } else {
-                    firstFile[agreement.id] = result.path
-                }
-                // A file with errors fails the whole load: its agreement (an id of "?", say) is
-                // not worth handing over.
-                if !result.log.hasErrors { handOver(agreement) }
-            }
-            batchStart += batch.count
+            if !result.log.hasErrors { handOver(Read(agreement: agreement, derived: derived)) }
         }
         cache.finish()
         for duplicate in duplicates {
@@ -162,17 +198,6 @@ public struct ConfigLoader: Sendable {
             agreement = reader.read(root, &log)
             position = root.position
         }
-    }
-
-    /// `transform` applied to every element on every core, the results in the elements' order.
-    private static func concurrentMap<Element: Sendable, Result: Sendable>(
-        _ elements: [Element], _ transform: @Sendable (Element) -> Result
-    ) -> [Result] {
-        let slots = ResultSlots<Result>(count: elements.count)
-        ParallelLoop.forEach(iterations: elements.count) { index in
-            slots.set(index, transform(elements[index]))
-        }
-        return slots.results
     }
 
     /// The file's text, or nil with the reason logged; the privacy rule is checked on the way.
@@ -282,6 +307,14 @@ public struct ConfigLoader: Sendable {
     }
 }
 
+/// What an agreement file is read under: the settings file's zone and settings, and today's
+/// date in that zone (nil: the load was given none).
+public struct AgreementContext: Sendable {
+    public let zone: Zone
+    public let settings: DaemonSettings
+    public let today: LocalDate?
+}
+
 /// A hash of file names and contents: enough to tell whether a config changed.
 struct Fingerprint {
     private var hash = StableHash()
@@ -302,28 +335,4 @@ func isSlug(_ text: String) -> Bool {
 
 extension Unicode.Scalar {
     fileprivate var isASCIILowerOrDigit: Bool { ("a"..."z").contains(self) || ("0"..."9").contains(self) }
-}
-
-/// One result per index, written by `concurrentMap`'s workers and read when all are done.
-///
-/// `@unchecked Sendable` is safe here: the slots are fixed memory that never moves, each index
-/// is written by exactly one iteration of the loop and no two iterations share an index, and
-/// `results` is read only after `ParallelLoop.forEach` has returned (its semaphore orders every
-/// write before the read).
-private final class ResultSlots<Result>: @unchecked Sendable {
-    private let slots: UnsafeMutableBufferPointer<Result?>
-
-    init(count: Int) {
-        slots = .allocate(capacity: count)
-        slots.initialize(repeating: nil)
-    }
-
-    deinit {
-        slots.deinitialize()
-        slots.deallocate()
-    }
-
-    func set(_ index: Int, _ result: Result) { slots[index] = result }
-
-    var results: [Result] { slots.compactMap { $0 } }
 }
