@@ -38,6 +38,22 @@ public protocol DeadlineStore: Sendable {
         progress: (@Sendable (Int) -> Void)?, recording: ReconcileRecording?
     ) async throws(StoreError) -> ReconcileReport
 
+    /// Starts a reconcile whose plan arrives agreement by agreement through `feed`, and returns
+    /// at once; the caller feeds it (``ReconcileFeed``) and then awaits the report.
+    ///
+    /// Each agreement sent is reconciled as ``ReconcileScope/agreements(_:)`` of that one
+    /// agreement, so the store ends as a scoped reconcile of all of them would leave it; the same
+    /// conditions apply. Everything happens in one transaction, committed when the feed
+    /// finishes (with `recording` and the fingerprint stamped as in `reconcile`) and rolled back
+    /// when it is abandoned. The report's moves and cancellations are in the order of a whole
+    /// reconcile; its other lists are in the order the agreements were sent. The store's other
+    /// writes wait until the feed has ended: the caller must end it, whatever happens, and must
+    /// not wait for the store before it has.
+    func startReconcile(
+        feed: ReconcileFeed, window: PlanWindow, now: Date, progress: (@Sendable (Int) -> Void)?,
+        recording: ReconcileRecording?
+    ) -> ReconcileInProgress
+
     /// The fingerprint and window of the last reconcile, or nil before the first.
     func lastReconcile() async throws(StoreError) -> ReconcileStamp?
 

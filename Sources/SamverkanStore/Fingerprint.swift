@@ -15,12 +15,17 @@ struct Fingerprint {
 
     mutating func add(_ count: Int) { hash.add(bits: UInt64(bitPattern: Int64(count))) }
 
-    static func of(_ deadline: Deadline) -> Int64 {
+    static func of(_ deadline: Deadline) -> Int64 { of(deadline, nominal: deadline.nominal.description) }
+
+    /// ``of(_:)`` given the nominal date as text, as the store has it already.
+    static func of(_ deadline: Deadline, nominal: String) -> Int64 {
         var hash = Fingerprint()
-        for field in [deadline.id, deadline.agreement, deadline.obligation, deadline.kind, deadline.title] {
-            hash.add(field)
-        }
-        hash.add(deadline.nominal.description)
+        hash.add(deadline.id)
+        hash.add(deadline.agreement)
+        hash.add(deadline.obligation)
+        hash.add(deadline.kind)
+        hash.add(deadline.title)
+        hash.add(nominal)
         hash.add(deadline.due.timeIntervalSince1970)
         hash.add(deadline.explanation.count)
         for line in deadline.explanation { hash.add(line) }

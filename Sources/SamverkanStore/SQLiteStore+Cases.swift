@@ -39,7 +39,7 @@ extension SQLiteStore {
         }
         // The same insert as a new planned deadline: notices already due are skipped.
         var inserter = try Reconciler(db: db, now: now)
-        try inserter.insert(deadline, fingerprint: Fingerprint.of(deadline), origin: .case)
+        try inserter.insert(deadline, prepared: PreparedDeadline(deadline), origin: .case)
         try db.execute(
             sql: """
                 INSERT INTO case_window (reference, agreement, window, opened_at, closed_at, outcome, deadline_id)

@@ -10,25 +10,66 @@ extension SQLiteStore {
         try await write("reconcile the plan") { db in
             var reconciler = try Reconciler(db: db, now: now)
             reconciler.progress = progress
-            var report = try reconciler.run(plan: plan, window: window, scope: scope)
-            if let recording {
-                report.generation = try Self.insertGeneration(
-                    fingerprint: fingerprint ?? "", requestedBy: recording.requestedBy, at: recording.at, db)
-                if let audit = recording.audit { try Self.insertAudit(audit, db) }
-            }
-            if let fingerprint {
-                try db.execute(
-                    sql: """
-                        INSERT OR REPLACE INTO store_info (key, value) VALUES
-                            ('reconciled_fingerprint', ?), ('reconciled_start', ?), ('reconciled_end', ?),
-                            ('reconciled_at', ?)
-                        """,
-                    arguments: [
-                        fingerprint, String(window.start.timeIntervalSince1970),
-                        String(window.end.timeIntervalSince1970), String(now.timeIntervalSince1970),
-                    ])
-            }
+            var report = try reconciler.run(plan: PreparedPlan(lazily: plan), window: window, scope: scope)
+            try Self.record(&report, fingerprint: fingerprint, window: window, now: now, recording: recording, db)
             return report
+        }
+    }
+
+    public func startReconcile(
+        feed: ReconcileFeed, window: PlanWindow, now: Date, progress: (@Sendable (Int) -> Void)?,
+        recording: ReconcileRecording?
+    ) -> ReconcileInProgress {
+        let inProgress = ReconcileInProgress()
+        // Queued on the writer at once: the caller goes on feeding without suspending first.
+        pool.asyncWrite { db in
+            var reconciler = try Reconciler(db: db, now: now)
+            reconciler.progress = progress
+            while true {
+                switch feed.next() {
+                case .agreement(let agreement, let plan):
+                    _ = try reconciler.run(plan: plan, window: window, scope: .agreements([agreement]))
+                case .finished(let fingerprint):
+                    var report = reconciler.report
+                    // In the order a reconcile of the whole plan gives them (the plan's, by due).
+                    report.moved.sort { ($0.to, $0.id) < ($1.to, $1.id) }
+                    report.cancelled.sort()
+                    try Self.record(
+                        &report, fingerprint: fingerprint, window: window, now: now, recording: recording, db)
+                    return report
+                case .abandoned:
+                    throw CancellationError()
+                }
+            }
+        } completion: { [version, path] _, result in
+            version.bump()
+            inProgress.complete(result.mapError { Self.storeError($0, "cannot reconcile the plan", path: path) })
+        }
+        return inProgress
+    }
+
+    /// What a reconcile writes besides the plan: the generation and audit row of `recording`,
+    /// and the stamp of `fingerprint` for `lastReconcile`.
+    private static func record(
+        _ report: inout ReconcileReport, fingerprint: String?, window: PlanWindow, now: Date,
+        recording: ReconcileRecording?, _ db: Database
+    ) throws {
+        if let recording {
+            report.generation = try insertGeneration(
+                fingerprint: fingerprint ?? "", requestedBy: recording.requestedBy, at: recording.at, db)
+            if let audit = recording.audit { try insertAudit(audit, db) }
+        }
+        if let fingerprint {
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO store_info (key, value) VALUES
+                        ('reconciled_fingerprint', ?), ('reconciled_start', ?), ('reconciled_end', ?),
+                        ('reconciled_at', ?)
+                    """,
+                arguments: [
+                    fingerprint, String(window.start.timeIntervalSince1970),
+                    String(window.end.timeIntervalSince1970), String(now.timeIntervalSince1970),
+                ])
         }
     }
 
@@ -64,6 +105,8 @@ struct Reconciler {
     /// Called every `progressEvery` deadlines.
     var progress: (@Sendable (Int) -> Void)?
     static let progressEvery = 5_000
+    /// Deadlines of the plan compared so far, over every `run`.
+    private var done = 0
     /// The statements run once per deadline or notice, prepared once per reconcile.
     private let insertDeadline: RawStatement
     private let insertNotice: RawStatement
@@ -107,7 +150,7 @@ struct Reconciler {
         var origin: DeadlineOrigin
     }
 
-    mutating func run(plan: [Deadline], window: PlanWindow, scope: ReconcileScope = .all) throws -> ReconcileReport {
+    mutating func run(plan: PreparedPlan, window: PlanWindow, scope: ReconcileScope = .all) throws -> ReconcileReport {
         var inWindow: [String: Existing] = [:]
         // With a scope, every stored deadline of its agreements, in the window or not.
         var known: (agreements: Set<String>, deadlines: [String: Existing])?
@@ -141,9 +184,10 @@ struct Reconciler {
         }
 
         var planned = Set<String>()
-        for deadline in plan where planned.insert(deadline.id).inserted {
-            if planned.count % Self.progressEvery == 0 { progress?(planned.count) }
-            let fingerprint = Fingerprint.of(deadline)
+        for (index, deadline) in plan.deadlines.enumerated() where planned.insert(deadline.id).inserted {
+            done += 1
+            if done % Self.progressEvery == 0 { progress?(done) }
+            let prepared = plan[index]
             let stored: Existing?
             // The agreement by the id's prefix, as the scope's query selects them.
             if let known, let slash = deadline.id.firstIndex(of: "/"),
@@ -154,17 +198,17 @@ struct Reconciler {
                 stored = try inWindow[deadline.id] ?? lookUp(deadline.id)
             }
             guard let existing = stored else {
-                try insert(deadline, fingerprint: fingerprint, origin: .plan)
+                try insert(deadline, prepared: prepared, origin: .plan)
                 report.added.append(deadline.id)
                 continue
             }
             // A case's deadline is not the planner's to change.
             guard existing.origin == .plan else { continue }
-            if existing.fingerprint == fingerprint && existing.state != .cancelled {
+            if existing.fingerprint == prepared.fingerprint && existing.state != .cancelled {
                 report.unchanged += 1
                 continue
             }
-            try update(deadline, fingerprint: fingerprint, existing: existing)
+            try update(deadline, prepared: prepared, existing: existing)
         }
 
         for (id, existing) in inWindow.sorted(by: { $0.key < $1.key })
@@ -196,12 +240,12 @@ struct Reconciler {
 
     /// Inserts a deadline new to the store with its notices; notices already due are skipped
     /// (`design.md`, "First start").
-    mutating func insert(_ deadline: Deadline, fingerprint: Int64, origin: DeadlineOrigin) throws {
+    mutating func insert(_ deadline: Deadline, prepared: PreparedDeadline, origin: DeadlineOrigin) throws {
         let seconds = now.timeIntervalSince1970
         try insertDeadline.run(
             .text(deadline.id), .text(deadline.agreement), .text(deadline.obligation), .text(deadline.kind),
-            .text(deadline.title), .text(deadline.nominal.description), .real(deadline.due.timeIntervalSince1970),
-            .text(origin.rawValue), .integer(fingerprint), .text(JSONText.array(deadline.explanation)),
+            .text(deadline.title), .text(prepared.nominal), .real(deadline.due.timeIntervalSince1970),
+            .text(origin.rawValue), .integer(prepared.fingerprint), .text(prepared.explanation),
             .real(seconds), .real(seconds))
         for notice in deadline.notices {
             try insert(notice, of: deadline.id, deadlineState: .planned)
@@ -238,7 +282,7 @@ struct Reconciler {
     /// A deadline the store has whose fingerprint differs, or that is back in the plan after being
     /// cancelled. What the report says comes from comparing the fields, not the fingerprints, so
     /// a store written with another fingerprint function reconciles to "no change".
-    private mutating func update(_ deadline: Deadline, fingerprint: Int64, existing: Existing) throws {
+    private mutating func update(_ deadline: Deadline, prepared: PreparedDeadline, existing: Existing) throws {
         guard let old = try Rows.deadline(id: deadline.id, db) else { return }
         let restored = existing.state == .cancelled
         let state: DeadlineState = restored ? .planned : existing.state
@@ -249,8 +293,8 @@ struct Reconciler {
                 WHERE id = ?
                 """
         ).execute(arguments: [
-            deadline.agreement, deadline.obligation, deadline.kind, deadline.title, deadline.nominal.description,
-            deadline.due.timeIntervalSince1970, state.rawValue, fingerprint, JSONText.array(deadline.explanation),
+            deadline.agreement, deadline.obligation, deadline.kind, deadline.title, prepared.nominal,
+            deadline.due.timeIntervalSince1970, state.rawValue, prepared.fingerprint, prepared.explanation,
             now.timeIntervalSince1970, deadline.id,
         ])
 

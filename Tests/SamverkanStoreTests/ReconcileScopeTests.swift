@@ -6,9 +6,10 @@ import Testing
 @testable import SamverkanStore
 
 /// A reconcile scoped to the agreements that changed leaves the store exactly as a full
-/// reconcile of the whole plan does, and says the same: two stores go through the same random
-/// edits, completions, deliveries and passing time, one reconciled in full, one scoped, and are
-/// compared row by row after every step.
+/// reconcile of the whole plan does, and says the same: three stores go through the same random
+/// edits, completions, deliveries and passing time, one reconciled in full, one scoped, one fed
+/// agreement by agreement (as a reload does, ``ReconcileFeed``), and are compared row by row
+/// after every step.
 @Suite("scoped reconcile")
 struct ReconcileScopeTests {
     /// Agreement ids chosen so that one is a prefix of others ("avesta", "avesta-falun",
@@ -111,14 +112,41 @@ struct ReconcileScopeTests {
         return report
     }
 
+    /// ``changes(_:)`` with the lists a fed reconcile gives in the order agreements were sent
+    /// (not the plan's) sorted.
+    static func sortedChanges(_ report: ReconcileReport) -> ReconcileReport {
+        var report = changes(report)
+        report.added.sort()
+        report.restored.sort()
+        report.changed.sort()
+        report.skipped.sort()
+        return report
+    }
+
+    /// A reconcile of `agreements` fed one agreement at a time, in a shuffled order.
+    static func feed(
+        _ store: SQLiteStore, _ model: Model, agreements: Set<String>, now: Date, fingerprint: String,
+        _ random: inout SplitMix
+    ) async throws -> ReconcileReport {
+        let feed = ReconcileFeed()
+        let running = store.startReconcile(feed: feed, window: wideWindow, now: now, progress: nil, recording: nil)
+        for agreement in agreements.sorted().shuffled(using: &random) {
+            feed.send(agreement: agreement, plan: PreparedPlan(preparing: plan(model, only: [agreement])))
+        }
+        feed.finish(fingerprint: fingerprint)
+        return try await running.report()
+    }
+
     @Test(
         "random edits: a scoped reconcile leaves the store a full one leaves",
         arguments: [1, 2, 3, 4, 5, 6] as [UInt64])
     func scopedEqualsFull(seed: UInt64) async throws {
         let fullScratch = Scratch()
         let scopedScratch = Scratch()
+        let fedScratch = Scratch()
         let full = try SQLiteStore.open(directory: fullScratch.path)
         let scoped = try SQLiteStore.open(directory: scopedScratch.path)
+        let fed = try SQLiteStore.open(directory: fedScratch.path)
         var random = SplitMix(seed: seed)
         var model = Model()
         var now = Self.base
@@ -138,12 +166,22 @@ struct ReconcileScopeTests {
             let scopedReport = try await scoped.reconcile(
                 plan: Self.plan(model, only: edited), window: wideWindow, now: now, fingerprint: "step-\(step)",
                 scope: .agreements(edited), progress: nil)
+            let fedReport = try await Self.feed(
+                fed, model, agreements: edited, now: now, fingerprint: "step-\(step)", &random)
             #expect(Self.changes(scopedReport) == Self.changes(fullReport), "seed \(seed), step \(step)")
             #expect(scopedReport.summary == fullReport.summary)
+            #expect(Self.sortedChanges(fedReport) == Self.sortedChanges(fullReport), "seed \(seed), step \(step)")
+            // Moves (the summary names the first five) in the plan's order.
+            #expect(fedReport.moved == fullReport.moved)
+            #expect(fedReport.summary == fullReport.summary)
             let (fullRows, scopedRows) = (try await Self.dump(full), try await Self.dump(scoped))
+            let fedRows = try await Self.dump(fed)
             let differing = Set(fullRows).symmetricDifference(scopedRows).sorted().prefix(6)
             #expect(scopedRows == fullRows, "seed \(seed), step \(step): rows of one store only: \(differing)")
-            guard scopedRows == fullRows else { return }
+            let fedDiffering = Set(fullRows).symmetricDifference(fedRows).sorted().prefix(6)
+            #expect(fedRows == fullRows, "seed \(seed), step \(step): rows of one store only: \(fedDiffering)")
+            #expect(try await fed.lastReconcile()?.fingerprint == "step-\(step)")
+            guard scopedRows == fullRows, fedRows == fullRows else { return }
             steps.scoped += 1
             if !fullReport.isEmpty { steps.changes += 1 }
 
@@ -152,10 +190,13 @@ struct ReconcileScopeTests {
             now = now.addingTimeInterval(TimeInterval(Int.random(in: 0...(8 * 86_400), using: &random)))
             let fullClaims = try await full.claimDue(now: now, limit: 3)
             let scopedClaims = try await scoped.claimDue(now: now, limit: 3)
+            let fedClaims = try await fed.claimDue(now: now, limit: 3)
             #expect(scopedClaims.map(\.notice.id) == fullClaims.map(\.notice.id))
+            #expect(fedClaims.map(\.notice.id) == fullClaims.map(\.notice.id))
             for claim in fullClaims {
                 try await full.markSent(claim.notice.id, at: now, late: false)
                 try await scoped.markSent(claim.notice.id, at: now, late: false)
+                try await fed.markSent(claim.notice.id, at: now, late: false)
             }
             if Int.random(in: 0..<3, using: &random) == 0,
                 let deadline = Self.plan(model).filter({ $0.due > now }).randomElement(using: &random)
@@ -164,7 +205,9 @@ struct ReconcileScopeTests {
                 let fullDone = try? await full.complete(deadlineID: deadline.id, role: nil, by: by, note: nil, at: now)
                 let scopedDone = try? await scoped.complete(
                     deadlineID: deadline.id, role: nil, by: by, note: nil, at: now)
+                let fedDone = try? await fed.complete(deadlineID: deadline.id, role: nil, by: by, note: nil, at: now)
                 #expect(scopedDone?.cancelledNotices == fullDone?.cancelledNotices)
+                #expect(fedDone?.cancelledNotices == fullDone?.cancelledNotices)
             }
         }
         #expect(steps.scoped == 60)
@@ -191,6 +234,40 @@ struct ReconcileScopeTests {
             states == [
                 "avesta-falun/o1/2026-07-01 planned", "avesta/o1/2026-07-01 cancelled", "avesta0/o1/2026-07-01 planned",
             ])
+    }
+}
+
+extension ReconcileScopeTests {
+    @Test("an abandoned feed leaves the store as it was; a write after it goes through")
+    func abandonedFeed() async throws {
+        let scratch = Scratch()
+        let store = try SQLiteStore.open(directory: scratch.path)
+        let obligation = Obligation(id: "o1", dayOffset: 30, hour: 9, reminders: [7], title: "Uppgift")
+        let model: Model = ["avesta": [obligation], "mora": [obligation]]
+        _ = try await store.reconcile(
+            plan: Self.plan(model), window: wideWindow, now: Self.base, fingerprint: "before")
+        let before = try await Self.dump(store)
+
+        let feed = ReconcileFeed()
+        let running = store.startReconcile(
+            feed: feed, window: wideWindow, now: Self.base, progress: nil,
+            recording: ReconcileRecording(requestedBy: "test", at: Self.base))
+        var moved = obligation
+        moved.hour = 12
+        feed.send(agreement: "avesta", plan: PreparedPlan(preparing: Self.plan(["avesta": [moved]])))
+        feed.send(agreement: "mora", plan: PreparedPlan(preparing: []))
+        feed.abandon()
+        // Ignored: the feed has ended.
+        feed.finish(fingerprint: "after")
+        feed.send(agreement: "orsa", plan: PreparedPlan(preparing: Self.plan(["orsa": [obligation]])))
+        await #expect(throws: StoreError.self) { try await running.report() }
+
+        #expect(try await Self.dump(store) == before)
+        #expect(try await store.lastReconcile()?.fingerprint == "before")
+        #expect(try await store.latestGeneration() == nil)
+        let report = try await store.reconcile(
+            plan: Self.plan(["avesta": [moved], "mora": [obligation]]), window: wideWindow, now: Self.base)
+        #expect(report.moved.map(\.id) == ["avesta/o1/2026-07-01"])
     }
 }
 
