@@ -116,13 +116,21 @@ actor Runtime {
     /// calendar cannot place (outside 2005–2200) makes the whole plan fail: nothing is computed
     /// under the wrong law.
     func plan(_ config: LoadedConfig, scope: ReconcileScope, now: Date) throws(CalendarError) -> [Deadline] {
-        let today = config.zone.today(now)
-        let planner = Planner(zone: config.zone, calendar: SwedishCalendar(closedDays: config.settings.closedDays))
         let agreements: [Agreement]
         switch scope {
         case .all: agreements = config.agreements
         case .agreements(let ids): agreements = config.agreements.filter { ids.contains($0.id) }
         }
+        return try Self.plan(
+            agreements,
+            planner: Planner(zone: config.zone, calendar: SwedishCalendar(closedDays: config.settings.closedDays)),
+            today: config.zone.today(now))
+    }
+
+    /// ``plan(_:scope:now:)`` of some agreements, with `planner`, around `today` (in its zone).
+    static func plan(_ agreements: [Agreement], planner: Planner, today: LocalDate) throws(CalendarError)
+        -> [Deadline]
+    {
         let recent = try planner.plan(
             agreements, from: today.adding(days: -Self.lookbackDays), through: today.adding(days: Self.horizonDays))
         // A renewal that was due long ago and never done is still something to act on (an ended
@@ -150,6 +158,16 @@ actor Runtime {
     ) async throws -> ReconcileReport? {
         await acquireReconcile()
         defer { releaseReconcile() }
+        return try await reconcileInTurn(
+            config, skipIfUnchanged: skipIfUnchanged, replacing: running, recording: recording)
+    }
+
+    /// ``reconcile(_:requestedBy:skipIfUnchanged:replacing:recording:)`` when it is the caller's
+    /// turn to reconcile (``acquireReconcile()``).
+    private func reconcileInTurn(
+        _ config: LoadedConfig, skipIfUnchanged: Bool, replacing running: LoadedConfig? = nil,
+        recording: ReconcileRecording? = nil
+    ) async throws -> ReconcileReport? {
         let now = clock.now()
         let window = window(config, now: now)
         let stamp = try await store.lastReconcile()
@@ -227,31 +245,23 @@ actor Runtime {
         }
         notifier.send(.reloading(status: "Reloading config (\(who))"))
         defer { Task { await self.notifyReady() } }
-        let zoneToday = config.zone.today(clock.now())
-        let newConfig: LoadedConfig
-        let dispatcher: Dispatcher
+        // The generation (and the request's audit row) in the reconcile's own transaction.
+        let recording = ReconcileRecording(requestedBy: who, at: clock.now(), audit: auditRecord)
         let stopwatch = ContinuousClock()
         let loadStart = stopwatch.now
-        do {
-            newConfig = try ConfigLoader().load(
-                directory: options.configDirectory, today: { _ in zoneToday }, cache: &agreementFiles)
-            dispatcher = try Dispatcher(
-                config: newConfig, stateDirectory: options.stateDirectory, logger: logger, metrics: metrics,
-                clock: clock)
-            logger.debug("config read in \((stopwatch.now - loadStart).milliseconds)")
-        } catch let error as ConfigError {
-            return await refuseAudited(
-                ReloadFailure(message: "config is invalid", details: error.errors.map(\.description)))
-        } catch {
-            return await refuseAudited(ReloadFailure(message: "\(error)", details: ["\(error)"]))
-        }
-        let report: ReconcileReport?
+        await acquireReconcile()
+        defer { releaseReconcile() }
+        let newConfig: LoadedConfig
+        let dispatcher: Dispatcher
         let newGeneration: Int
+        var report: ReconcileReport?
         do {
-            // The generation (and the request's audit row) in the reconcile's own transaction.
-            report = try await reconcile(
-                newConfig, requestedBy: who, skipIfUnchanged: false, replacing: config,
-                recording: ReconcileRecording(requestedBy: who, at: clock.now(), audit: auditRecord))
+            let stored: Bool
+            (newConfig, dispatcher, report, stored) = try await loadForReload(recording: recording)
+            if !stored {
+                report = try await reconcileInTurn(
+                    newConfig, skipIfUnchanged: false, replacing: config, recording: recording)
+            }
             if let recorded = report?.generation {
                 newGeneration = recorded
             } else {
@@ -259,12 +269,17 @@ actor Runtime {
                     fingerprint: newConfig.fingerprint, requestedBy: who, at: clock.now())
             }
             logger.debug("the reload took \((stopwatch.now - loadStart).milliseconds)")
+        } catch let error as ConfigError {
+            return await refuseAudited(
+                ReloadFailure(message: "config is invalid", details: error.errors.map(\.description)))
         } catch let error as CalendarError {
             return await refuseAudited(
                 ReloadFailure(message: "cannot plan: \(error.message)", details: [error.message]))
-        } catch {
+        } catch let error as StoreError {
             return await refuseAudited(
                 ReloadFailure(message: "cannot store the new plan: \(error)", details: ["\(error)"]))
+        } catch {
+            return await refuseAudited(ReloadFailure(message: "\(error)", details: ["\(error)"]))
         }
         let changed = newConfig.fingerprint != config.fingerprint
         await scheduler.use(dispatcher)
@@ -290,6 +305,119 @@ actor Runtime {
             ReloadView(
                 generation: generation, changed: changed, summary: summary,
                 warnings: newConfig.warnings.map(\.description)))
+    }
+
+    /// What a plan derived from one agreement file while a reload reads the others.
+    private enum AgreementPlan: Sendable {
+        /// The agreement is the running config's: its deadlines are stored as they plan.
+        case unchanged
+        case planned(PreparedPlan)
+        case failed(CalendarError)
+        /// The file was read under another zone or other closed days than the running config's:
+        /// every deadline may differ, so the plan is reconciled as a whole.
+        case otherBasis
+    }
+
+    /// A reload's config and its dispatcher, with the plan already stored (`stored`, the
+    /// reconcile's `report`) when that could be done while the files were read; otherwise the
+    /// caller reconciles. Throws when the config is invalid, cannot be planned, or cannot be
+    /// stored; the store is then as it was.
+    ///
+    /// When the store holds the running config's plan for the current window (after every start
+    /// and reload, unless a reconcile failed), a reload changes only the agreements whose files
+    /// changed, added or removed (``ReconcileScope``). Each such agreement is planned on the
+    /// thread that read its file, and handed to the store in file order while later files are
+    /// still being read: storing overlaps reading and planning, in one transaction that commits
+    /// only once the whole config has been read and found valid, and its dispatcher made.
+    private func loadForReload(recording: ReconcileRecording) async throws -> (
+        config: LoadedConfig, dispatcher: Dispatcher, report: ReconcileReport?, stored: Bool
+    ) {
+        let now = clock.now()
+        let running = config
+        let today = running.zone.today(now)
+        let window = window(running, now: now)
+        let stamp = try await store.lastReconcile()
+        let stopwatch = ContinuousClock()
+        let start = stopwatch.now
+        guard let stamp, stamp.fingerprint == running.fingerprint, stamp.window == window else {
+            let loaded = try ConfigLoader().load(
+                directory: options.configDirectory, today: { _ in today }, cache: &agreementFiles)
+            logger.debug("config read in \((stopwatch.now - start).milliseconds)")
+            return (loaded, try dispatcher(for: loaded), nil, false)
+        }
+
+        notifier.send(.extendTimeout(seconds: 30))
+        let feed = ReconcileFeed()
+        let storing = store.startReconcile(
+            feed: feed, window: window, now: now,
+            progress: { [notifier] _ in notifier.send(.extendTimeout(seconds: 30)) }, recording: recording)
+        let known = Dictionary(running.agreements.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let zone = running.zone.identifier
+        let closedDays = running.settings.closedDays
+        // Each agreement on the thread that read it: one thread apiece.
+        let planner = Planner(zone: running.zone, calendar: SwedishCalendar(closedDays: closedDays), threads: 1)
+        var otherBasis = false
+        var failure: CalendarError?
+        var sent = 0
+        let loaded: LoadedConfig
+        let dispatcher: Dispatcher
+        do {
+            loaded = try ConfigLoader().load(
+                directory: options.configDirectory, today: { _ in today }, cache: &agreementFiles,
+                deriving: { agreement, context -> AgreementPlan in
+                    guard context.zone.identifier == zone, context.settings.closedDays == closedDays else {
+                        return .otherBasis
+                    }
+                    if known[agreement.id] == agreement { return .unchanged }
+                    do throws(CalendarError) {
+                        return .planned(
+                            PreparedPlan(preparing: try Self.plan([agreement], planner: planner, today: today)))
+                    } catch {
+                        return .failed(error)
+                    }
+                },
+                handingOver: { agreement, plan in
+                    switch plan {
+                    case .unchanged: break
+                    case .planned(let deadlines):
+                        feed.send(agreement: agreement.id, plan: deadlines)
+                        sent += 1
+                    case .failed(let error): failure = failure ?? error
+                    case .otherBasis: otherBasis = true
+                    }
+                })
+            // The agreements gone from the config: their deadlines are cancelled.
+            let ids = Set(loaded.agreements.map(\.id))
+            for id in known.keys.sorted() where !ids.contains(id) {
+                feed.send(agreement: id, plan: PreparedPlan(preparing: []))
+                sent += 1
+            }
+            if let failure, !otherBasis { throw failure }
+            dispatcher = try self.dispatcher(for: loaded)
+        } catch {
+            feed.abandon()
+            _ = try? await storing.report()
+            throw error
+        }
+        let read = stopwatch.now
+        guard !otherBasis else {
+            feed.abandon()
+            _ = try? await storing.report()
+            logger.debug("config read in \((read - start).milliseconds); the zone or closed days changed")
+            return (loaded, dispatcher, nil, false)
+        }
+        feed.finish(fingerprint: loaded.fingerprint)
+        let report = try await storing.report()
+        logger.debug(
+            "config read in \((read - start).milliseconds), the \(sent) agreements that changed planned and stored meanwhile; committed \((stopwatch.now - read).milliseconds) later"
+        )
+        scheduler.wakeUp()
+        return (loaded, dispatcher, report, true)
+    }
+
+    private func dispatcher(for config: LoadedConfig) throws -> Dispatcher {
+        try Dispatcher(
+            config: config, stateDirectory: options.stateDirectory, logger: logger, metrics: metrics, clock: clock)
     }
 
     private func refuse(_ failure: ReloadFailure) -> Result<ReloadView, ReloadFailure> {
