@@ -43,6 +43,8 @@ let package = Package(
         ),
         // Domain, calendar, recurrence and the planner: Foundation only, no clock, no I/O.
         .target(name: "SamverkanCore", swiftSettings: strictSettings),
+        // sqlite3_config, which Swift cannot call (variadic); the same libsqlite3 as GRDB's.
+        .systemLibrary(name: "CSQLiteConfig", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "SamverkanConfig",
             dependencies: [
@@ -57,7 +59,7 @@ let package = Package(
             dependencies: [
                 "SamverkanCore", .product(name: "GRDB", package: "GRDB.swift"),
                 // sqlite3_bind_* for the reconcile's inserts and updates (RawStatement.swift).
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"), "CSQLiteConfig",
             ],
             swiftSettings: strictSettings),
         // Where notices go: the sink protocol and its implementations.

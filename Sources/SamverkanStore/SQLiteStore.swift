@@ -1,3 +1,4 @@
+import CSQLiteConfig
 import Foundation
 import GRDB
 import SamverkanCore
@@ -70,7 +71,13 @@ public final class SQLiteStore: DeadlineStore {
         try SQLiteStore(path: path, lock: nil)
     }
 
+    /// SQLite's process-wide settings, made once, before the first connection opens:
+    /// its memory statistics off (see `CSQLiteConfig`). A process that opened SQLite some other
+    /// way first keeps them on, which changes speed only.
+    private static let configured: Bool = samverkan_sqlite_memstatus_off() == SQLITE_OK
+
     private init(path: String, lock: StateDirectoryLock?) throws(StoreError) {
+        _ = Self.configured
         self.path = path
         self.lock = lock
         self.checkpointer = Checkpointer(path: path)
