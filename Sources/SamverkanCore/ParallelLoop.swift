@@ -43,7 +43,7 @@ public enum ParallelLoop {
     /// (the daemon's reload stores the first agreement files while it reads the next). At most
     /// `ahead` results wait to be consumed, so memory holds a window of them, not all.
     public static func forEachInOrder<Result: Sendable>(
-        iterations: Int, width: Int? = nil, ahead: Int = 64, _ produce: (Int) -> Result,
+        iterations: Int, width: Int? = nil, ahead: Int = 64, _ produce: @Sendable (Int) -> Result,
         then consume: (Int, Result) -> Void
     ) {
         guard iterations > 0 else { return }
@@ -77,7 +77,7 @@ public enum ParallelLoop {
     private final class OrderedLoop<Result: Sendable>: @unchecked Sendable {
         let iterations: Int
         let ahead: Int
-        var produce: ((Int) -> Result)?
+        var produce: (@Sendable (Int) -> Result)?
         let condition = NSCondition()
         let finished = DispatchSemaphore(value: 0)
         /// Results made and not yet consumed, by index.
@@ -87,7 +87,7 @@ public enum ParallelLoop {
         /// How many results the caller has consumed.
         private var consumed = 0
 
-        init(iterations: Int, ahead: Int, produce: @escaping (Int) -> Result) {
+        init(iterations: Int, ahead: Int, produce: @escaping @Sendable (Int) -> Result) {
             self.iterations = iterations
             self.ahead = ahead
             self.produce = produce

@@ -28,6 +28,8 @@ actor Runtime {
     /// `GET /v1/deadlines` answers kept while they cannot have changed.
     private var listings = ListingCache()
     private var reconciling = false
+    /// Reloads whose plan was stored while their files were read (``loadForReload(recording:)``).
+    private(set) var reloadsStoredWhileRead = 0
     private var waitingToReconcile: [CheckedContinuation<Void, Never>] = []
 
     /// How far ahead deadlines are planned, and how far back overdue ones are taken in on a
@@ -218,10 +220,11 @@ actor Runtime {
     /// Moves the horizon on by a day (called by the scheduler after local midnight); returns when
     /// to do it next.
     func extendHorizon() async -> Date {
+        // The config of the moment the turn comes: a reload queued before it has replaced it.
+        await acquireReconcile()
+        defer { releaseReconcile() }
         do {
-            if let report = try await reconcile(config, requestedBy: "horizon", skipIfUnchanged: true),
-                !report.isEmpty
-            {
+            if let report = try await reconcileInTurn(config, skipIfUnchanged: true), !report.isEmpty {
                 logger.info("planning horizon moved on: \(report.summary(zone: config.zone))")
             }
         } catch {
@@ -245,20 +248,19 @@ actor Runtime {
         }
         notifier.send(.reloading(status: "Reloading config (\(who))"))
         defer { Task { await self.notifyReady() } }
-        // The generation (and the request's audit row) in the reconcile's own transaction.
-        let recording = ReconcileRecording(requestedBy: who, at: clock.now(), audit: auditRecord)
         let stopwatch = ContinuousClock()
         let loadStart = stopwatch.now
         await acquireReconcile()
         defer { releaseReconcile() }
+        // The generation (and the request's audit row) in the reconcile's own transaction.
+        let recording = ReconcileRecording(requestedBy: who, at: clock.now(), audit: auditRecord)
         let newConfig: LoadedConfig
         let dispatcher: Dispatcher
         let newGeneration: Int
         var report: ReconcileReport?
         do {
-            let stored: Bool
-            (newConfig, dispatcher, report, stored) = try await loadForReload(recording: recording)
-            if !stored {
+            (newConfig, dispatcher, report) = try await loadForReload(recording: recording)
+            if report == nil {
                 report = try await reconcileInTurn(
                     newConfig, skipIfUnchanged: false, replacing: config, recording: recording)
             }
@@ -318,9 +320,9 @@ actor Runtime {
         case otherBasis
     }
 
-    /// A reload's config and its dispatcher, with the plan already stored (`stored`, the
-    /// reconcile's `report`) when that could be done while the files were read; otherwise the
-    /// caller reconciles. Throws when the config is invalid, cannot be planned, or cannot be
+    /// A reload's config and its dispatcher, with the plan already stored (the reconcile's
+    /// `report`) when that could be done while the files were read; otherwise (nil) the caller
+    /// reconciles. Throws when the config is invalid, cannot be planned, or cannot be
     /// stored; the store is then as it was.
     ///
     /// When the store holds the running config's plan for the current window (after every start
@@ -330,7 +332,7 @@ actor Runtime {
     /// still being read: storing overlaps reading and planning, in one transaction that commits
     /// only once the whole config has been read and found valid, and its dispatcher made.
     private func loadForReload(recording: ReconcileRecording) async throws -> (
-        config: LoadedConfig, dispatcher: Dispatcher, report: ReconcileReport?, stored: Bool
+        config: LoadedConfig, dispatcher: Dispatcher, report: ReconcileReport?
     ) {
         let now = clock.now()
         let running = config
@@ -343,7 +345,7 @@ actor Runtime {
             let loaded = try ConfigLoader().load(
                 directory: options.configDirectory, today: { _ in today }, cache: &agreementFiles)
             logger.debug("config read in \((stopwatch.now - start).milliseconds)")
-            return (loaded, try dispatcher(for: loaded), nil, false)
+            return (loaded, try dispatcher(for: loaded), nil)
         }
 
         notifier.send(.extendTimeout(seconds: 30))
@@ -351,6 +353,9 @@ actor Runtime {
         let storing = store.startReconcile(
             feed: feed, window: window, now: now,
             progress: { [notifier] _ in notifier.send(.extendTimeout(seconds: 30)) }, recording: recording)
+        // The store's writer waits for the feed's end: whatever way this returns or throws, the
+        // feed ends (abandoning after `finish` changes nothing).
+        defer { feed.abandon() }
         let known = Dictionary(running.agreements.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let zone = running.zone.identifier
         let closedDays = running.settings.closedDays
@@ -392,6 +397,8 @@ actor Runtime {
                 feed.send(agreement: id, plan: PreparedPlan(preparing: []))
                 sent += 1
             }
+            // The zone and closed days as read, also when no agreement was (all removed, say).
+            if loaded.zone.identifier != zone || loaded.settings.closedDays != closedDays { otherBasis = true }
             if let failure, !otherBasis { throw failure }
             dispatcher = try self.dispatcher(for: loaded)
         } catch {
@@ -404,15 +411,16 @@ actor Runtime {
             feed.abandon()
             _ = try? await storing.report()
             logger.debug("config read in \((read - start).milliseconds); the zone or closed days changed")
-            return (loaded, dispatcher, nil, false)
+            return (loaded, dispatcher, nil)
         }
         feed.finish(fingerprint: loaded.fingerprint)
         let report = try await storing.report()
         logger.debug(
             "config read in \((read - start).milliseconds), the \(sent) agreements that changed planned and stored meanwhile; committed \((stopwatch.now - read).milliseconds) later"
         )
+        reloadsStoredWhileRead += 1
         scheduler.wakeUp()
-        return (loaded, dispatcher, report, true)
+        return (loaded, dispatcher, report)
     }
 
     private func dispatcher(for config: LoadedConfig) throws -> Dispatcher {

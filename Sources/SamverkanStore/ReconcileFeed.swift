@@ -31,7 +31,10 @@ public final class ReconcileFeed: @unchecked Sendable {
     public init() {}
 
     /// Hands over one agreement's plan: every deadline of the window whose id starts with
-    /// `agreement/`, prepared on the sender's thread. Ignored once the feed has ended.
+    /// `agreement/`, prepared on the sender's thread. Each agreement is sent once (a second plan
+    /// of it would be reconciled against the first). Ignored once the feed has ended, or once
+    /// the store's transaction has failed. Plans wait in memory for the writer, as a whole
+    /// plan handed to `reconcile` would.
     public func send(agreement: String, plan: PreparedPlan) {
         condition.lock()
         defer { condition.unlock() }
@@ -105,7 +108,7 @@ public final class ReconcileInProgress: Sendable {
     }
 
     /// The report, when the transaction has committed; the error, when it has not (an abandoned
-    /// feed gives a `cancelled` error).
+    /// feed gives a `cancelled` error). Awaited by one caller, once.
     public func report() async throws(StoreError) -> ReconcileReport {
         let result = await withCheckedContinuation { continuation in
             let done = state.withLock { state -> Result<ReconcileReport, StoreError>? in

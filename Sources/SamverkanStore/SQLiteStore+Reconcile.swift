@@ -38,11 +38,13 @@ extension SQLiteStore {
                         &report, fingerprint: fingerprint, window: window, now: now, recording: recording, db)
                     return report
                 case .abandoned:
-                    throw CancellationError()
+                    throw StoreError(.cancelled, "the reconcile was abandoned; nothing of it was stored")
                 }
             }
         } completion: { [version, path] _, result in
             version.bump()
+            // A failed transaction takes nothing more: what the caller still sends is dropped.
+            if case .failure = result { feed.abandon() }
             inProgress.complete(result.mapError { Self.storeError($0, "cannot reconcile the plan", path: path) })
         }
         return inProgress

@@ -77,6 +77,43 @@ struct StreamedReloadTests {
         #expect(changed.summary == "1 added, 3 cancelled")
         #expect(try await Self.planned(harness) == 4)
         #expect(try await harness.store.lastReconcile()?.fingerprint == harness.runtime.config.fingerprint)
+        // Both taken reloads were stored while read; the refused one stored nothing.
+        #expect(await harness.runtime.reloadsStoredWhileRead == 2)
+    }
+
+    /// What is only found once every file is read, or after: the same id in two files, a sink
+    /// that cannot be set up. The agreements sent before are rolled back.
+    @Test("a duplicate agreement id or a sink that cannot be set up stores nothing")
+    func refusedAfterSending() async throws {
+        let config = try PreparedNoticeTests.config(count: 2)
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        let harness = try await Harness(start: utc("2027-01-14T00:00:00Z"), config: config)
+        defer { harness.remove() }
+        let stamp = try await harness.store.lastReconcile()
+
+        try Self.writeAgreement("avtal-a", count: 3, into: config)
+        try String(contentsOfFile: config + "/agreements.d/avtal-a.yaml", encoding: .utf8)
+            .write(toFile: config + "/agreements.d/avtal-b.yaml", atomically: true, encoding: .utf8)
+        guard case .failure(let duplicate) = await harness.runtime.reload(requestedBy: "test") else {
+            Issue.record("a duplicate id was taken")
+            return
+        }
+        #expect(duplicate.details.contains { $0.contains("duplicate agreement id 'avtal-a'") })
+        #expect(try await Self.planned(harness) == 2)
+        #expect(try await harness.store.lastReconcile() == stamp)
+
+        try FileManager.default.removeItem(atPath: config + "/agreements.d/avtal-b.yaml")
+        let settings = try String(contentsOfFile: config + "/samverkand.yaml", encoding: .utf8)
+        try settings.replacingOccurrences(of: "type: file", with: "type: smoke-signal")
+            .write(toFile: config + "/samverkand.yaml", atomically: true, encoding: .utf8)
+        guard case .failure(let sink) = await harness.runtime.reload(requestedBy: "test") else {
+            Issue.record("a sink that cannot be set up was taken")
+            return
+        }
+        #expect(sink.message.contains("smoke-signal") || sink.details.joined().contains("smoke-signal"))
+        #expect(try await Self.planned(harness) == 2)
+        #expect(try await harness.store.lastReconcile() == stamp)
+        #expect(await harness.runtime.reloadsStoredWhileRead == 0)
     }
 
     /// Another zone moves every deadline: the reload is reconciled as a whole, not per file.
@@ -101,5 +138,6 @@ struct StreamedReloadTests {
         #expect(try await Self.planned(harness) == 4)
         let due = try #require(try await harness.store.deadline(id: "prov/rapport-0/2027-01-15")?.deadline.due)
         #expect(due == utc("2027-01-15T07:00:00Z"))
+        #expect(await harness.runtime.reloadsStoredWhileRead == 0)
     }
 }
