@@ -13,7 +13,7 @@ struct OutcomeCommitTests {
     @Test("a notice delivered to a file is recorded sent while a slow command sink still holds another")
     func fastOutcomeIsNotHeldBySlowDelivery() async throws {
         let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("samverkan-commit-\(UUID().uuidString)").path
+            .appendingPathComponent(scratchName("samverkan-commit")).path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let release = directory + "/release"
         try FileManager.default.createDirectory(atPath: directory + "/agreements.d", withIntermediateDirectories: true)

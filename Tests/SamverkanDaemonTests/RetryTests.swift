@@ -1,6 +1,7 @@
 import Foundation
 import SamverkanCore
 import SamverkanStore
+import SamverkanTestSupport
 import Testing
 
 @testable import SamverkanDaemon
@@ -96,9 +97,7 @@ struct RetryTests {
 
     @Test("a sink that fails once and then works: delivered on the second attempt, no fallback")
     func failsOnceThenWorks() async throws {
-        let marker = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "samverkan-once-\(UUID().uuidString)"
-        ).path
+        let marker = FileManager.default.temporaryDirectory.appendingPathComponent(scratchName("samverkan-once")).path
         defer { try? FileManager.default.removeItem(atPath: marker) }
         let config = try Self.config(
             routeForC: "{match: {agreement: c}, sinks: [once], fallback: outbox}",

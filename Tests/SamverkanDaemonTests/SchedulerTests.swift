@@ -91,9 +91,16 @@ struct Harness {
             .filter { states?.contains($0.state) ?? true }
     }
 
+    /// Closes the store and removes the state directory, on a thread of its own, without
+    /// waiting: `close` waits for every read connection to be given back, and a read still in
+    /// flight (the status line a reload sends, say) gives its connection back only once its task
+    /// runs again on the cooperative pool. Called from `defer` in async tests, a `close` here
+    /// blocked a pool thread; two tests ending at once blocked both, and the suite hung.
     func remove() {
-        try? store.close()
-        try? FileManager.default.removeItem(atPath: state)
+        Thread.detachNewThread { [store, state] in
+            try? store.close()
+            try? FileManager.default.removeItem(atPath: state)
+        }
     }
 }
 
