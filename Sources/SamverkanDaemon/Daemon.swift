@@ -89,6 +89,7 @@ public enum Daemon {
             logger.critical("cannot open the store: \(error.message)")
             return exitFailure
         }
+        // On the ways out before serving; after serving, closed off the executor below.
         defer { try? store.close() }
         let runtime: Runtime
         do {
@@ -127,6 +128,8 @@ public enum Daemon {
             options: options, config: config, runtime: runtime, group: MultiThreadedEventLoopGroup.singleton,
             logger: logger, environment: environment, notifier: notifier)
         notifier.flush()
+        // A read may still be in flight (the status line after a reload, say).
+        do { try await store.closeOffExecutor() } catch { logger.error("\(error.message)") }
         return status
     }
 

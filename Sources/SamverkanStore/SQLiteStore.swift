@@ -2,6 +2,7 @@ import CSQLiteConfig
 import Foundation
 import GRDB
 import SamverkanCore
+import Synchronization
 
 /// The embedded store: SQLite through GRDB, one file `samverkan.sqlite` in the state directory.
 ///
@@ -33,6 +34,7 @@ public final class SQLiteStore: DeadlineStore {
     /// Runs the checkpoints of the writer's commits on a connection of its own.
     let checkpointer: Checkpointer
     private let lock: StateDirectoryLock?
+    private let closed = Mutex(false)
     /// Bumped by every write; the memos below keep answers until it moves.
     let version = StoreVersion()
     let countsMemo = StoreMemo<StoreCounts>()
@@ -148,8 +150,14 @@ public final class SQLiteStore: DeadlineStore {
         }
     }
 
-    /// Closes the database and releases the directory lock. Later calls fail.
+    /// Closes the database and releases the directory lock; waits until every read connection
+    /// has been given back. Later calls do nothing; other operations fail after it.
     public func close() throws(StoreError) {
+        guard
+            closed.withLock({ closed in
+                defer { closed = true }; return !closed
+            })
+        else { return }
         defer { lock?.release() }
         // Everything into the main file and the WAL emptied: a large first reconcile can leave
         // hundreds of megabytes of WAL behind otherwise.
@@ -159,6 +167,17 @@ public final class SQLiteStore: DeadlineStore {
             try db.checkpoint(.truncate)
         }
         do { try pool.close() } catch { throw Self.storeError(error, "cannot close \(path)", path: path) }
+    }
+
+    /// ``close()`` from async code, waiting on a thread of its own. A read still in flight gives
+    /// its connection back only once its task runs again on its executor, so a `close` that
+    /// blocked one of the executor's threads could wait for itself (the test suite once hung so,
+    /// with both threads of the cooperative pool in `close`).
+    public func closeOffExecutor() async throws(StoreError) {
+        let result = await withCheckedContinuation { (done: CheckedContinuation<Result<Void, StoreError>, Never>) in
+            Thread.detachNewThread { done.resume(returning: Result { () throws(StoreError) in try self.close() }) }
+        }
+        try result.get()
     }
 
     /// The settings in force, read back from SQLite; `synchronous` from the writer connection.

@@ -92,10 +92,10 @@ struct Harness {
     }
 
     /// Closes the store and removes the state directory, on a thread of its own, without
-    /// waiting: `close` waits for every read connection to be given back, and a read still in
-    /// flight (the status line a reload sends, say) gives its connection back only once its task
-    /// runs again on the cooperative pool. Called from `defer` in async tests, a `close` here
-    /// blocked a pool thread; two tests ending at once blocked both, and the suite hung.
+    /// waiting (``SQLiteStore/closeOffExecutor()``: a read still in flight, such as the status
+    /// line a reload sends, gives its connection back only on the cooperative pool). Called from
+    /// `defer` in async tests, a `close` here blocked a pool thread; two tests ending at once
+    /// blocked both, and the suite hung.
     func remove() {
         Thread.detachNewThread { [store, state] in
             try? store.close()

@@ -11,6 +11,20 @@ import Testing
 
 @Suite("opening the store")
 struct OpeningTests {
+    @Test("closed from async code while reads are in flight: it returns, a second close does nothing, the lock is free")
+    func closeOffExecutor() async throws {
+        let scratch = Scratch()
+        let store = try SQLiteStore.open(directory: scratch.path)
+        let reads = (0..<16).map { _ in Task { try await store.counts() } }
+        try await store.closeOffExecutor()
+        for read in reads { _ = try? await read.value }
+        try store.close()
+        try await store.closeOffExecutor()
+        let again = try SQLiteStore.open(directory: scratch.path)
+        #expect(try await again.nextDue() == nil)
+        try again.close()
+    }
+
     @Test("an empty state directory gets a migrated store in WAL mode with synchronous FULL")
     func migratesFromEmpty() async throws {
         let scratch = Scratch()
