@@ -20,16 +20,12 @@ public enum ParallelLoop {
         }
         withoutActuallyEscaping(body) { body in
             let loop = Loop(iterations: iterations, body: body)
-            for _ in 0..<helpers {
-                Thread.detachNewThread {
-                    loop.work(); loop.finished.signal()
-                }
-            }
+            let join = detach(helpers) { loop.work() }
             loop.work()
             // The body escapes only into these threads, and they are all done with it before it
-            // returns. A thread may still hold `loop` for a moment after its signal, so the loop
+            // returns. A thread may still hold `loop` for a moment after it is done, so the loop
             // lets go of the body here (withoutActuallyEscaping traps if anything still holds it).
-            for _ in 0..<helpers { loop.finished.wait() }
+            join()
             loop.body = nil
         }
     }
@@ -55,31 +51,39 @@ public enum ParallelLoop {
         }
         withoutActuallyEscaping(produce) { produce in
             let loop = OrderedLoop(iterations: iterations, ahead: max(ahead, threads), produce: produce)
-            for _ in 0..<threads {
-                Thread.detachNewThread {
-                    loop.work(); loop.finished.signal()
-                }
-            }
+            let join = detach(threads) { loop.work() }
             for index in 0..<iterations { consume(index, loop.take(index)) }
             // As in `forEach`: every thread is done with `produce` before it is let go.
-            for _ in 0..<threads { loop.finished.wait() }
+            join()
             loop.produce = nil
         }
     }
 
+    /// Runs `work` on `count` threads of their own; the function returned waits until every one
+    /// of them has returned from it.
+    private static func detach(_ count: Int, _ work: @escaping @Sendable () -> Void) -> () -> Void {
+        let finished = DispatchSemaphore(value: 0)
+        for _ in 0..<count {
+            Thread.detachNewThread {
+                work()
+                finished.signal()
+            }
+        }
+        return { for _ in 0..<count { finished.wait() } }
+    }
+
     /// What the threads of one ordered loop share.
     ///
-    /// `@unchecked Sendable` is safe here: every stored property but the constants and
-    /// `finished` (a semaphore, made for sharing) is read and written only with `condition`
-    /// locked, except `produce`, which is read by the threads while they run and set to nil
-    /// only after all of them have signalled `finished`. Each index is produced by exactly one
+    /// `@unchecked Sendable` is safe here: every stored property but the constants is read and
+    /// written only with `condition` locked, except `produce`, which is read by the threads
+    /// while they run and set to nil only after all of them have returned (`detach`'s
+    /// semaphore orders their reads before the write). Each index is produced by exactly one
     /// thread (`taken` hands it out under the lock) and consumed once.
     private final class OrderedLoop<Result: Sendable>: @unchecked Sendable {
         let iterations: Int
         let ahead: Int
         var produce: (@Sendable (Int) -> Result)?
         let condition = NSCondition()
-        let finished = DispatchSemaphore(value: 0)
         /// Results made and not yet consumed, by index.
         private var ready: [Int: Result] = [:]
         /// The next index to hand to a thread.
@@ -131,13 +135,12 @@ public enum ParallelLoop {
     ///
     /// `@unchecked Sendable` is safe here: `body` is called from several threads, which is what a
     /// caller of `forEach` agrees to (each index exactly once), and set to nil only after every
-    /// thread has signalled `finished` (the semaphore orders their reads before the write);
-    /// `next` is atomic and `finished` is a semaphore, both made for sharing.
+    /// thread has returned (`detach`'s semaphore orders their reads before the write); `next` is
+    /// atomic, made for sharing.
     private final class Loop: @unchecked Sendable {
         let iterations: Int
         var body: ((Int) -> Void)?
         let next = Atomic<Int>(0)
-        let finished = DispatchSemaphore(value: 0)
 
         init(iterations: Int, body: @escaping (Int) -> Void) {
             self.iterations = iterations

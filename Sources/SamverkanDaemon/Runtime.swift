@@ -356,6 +356,11 @@ actor Runtime {
         // The store's writer waits for the feed's end: whatever way this returns or throws, the
         // feed ends (abandoning after `finish` changes nothing).
         defer { feed.abandon() }
+        // Rolls the transaction back and waits until it has been.
+        func rollBack() async {
+            feed.abandon()
+            _ = try? await storing.report()
+        }
         let known = Dictionary(running.agreements.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let zone = running.zone.identifier
         let closedDays = running.settings.closedDays
@@ -402,14 +407,12 @@ actor Runtime {
             if let failure, !otherBasis { throw failure }
             dispatcher = try self.dispatcher(for: loaded)
         } catch {
-            feed.abandon()
-            _ = try? await storing.report()
+            await rollBack()
             throw error
         }
         let read = stopwatch.now
         guard !otherBasis else {
-            feed.abandon()
-            _ = try? await storing.report()
+            await rollBack()
             logger.debug("config read in \((read - start).milliseconds); the zone or closed days changed")
             return (loaded, dispatcher, nil)
         }
